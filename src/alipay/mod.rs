@@ -1,0 +1,1 @@
+//! Alipay open platform.
