@@ -290,13 +290,10 @@ fn order_string_decodes_and_verifies_in_node() {
         .find(|kv| kv.starts_with("sign="))
         .unwrap();
     assert!(!sign_part[5..].contains(['+', '/', '=']));
-    assert_eq!(
-        out["results"][0]["params"]["biz_content"]
-            .as_str()
-            .unwrap()
-            .contains("yansongda+测试 - 1 & a=b%2B/?"),
-        true
-    );
+    assert!(out["results"][0]["params"]["biz_content"]
+        .as_str()
+        .unwrap()
+        .contains("yansongda+测试 - 1 & a=b%2B/?"));
     // unsigned params are refused
     assert_eq!(
         alipay::order_string(&edgepay::params::params([("a", "1")]))

@@ -1,12 +1,12 @@
 //! Alipay open platform: the v2 gateway (`gateway.do`, RSA2/RSA signed form
 //! parameters) and the v3 protocol (`Authorization: ALIPAY-SHA256withRSA …`).
 //!
-//! - [`sign`]: request signatures ([`SignType`], [`string_to_sign`], [`sign_params`]).
+//! - [`sign`](mod@sign): request signatures ([`SignType`], [`string_to_sign`], [`sign_params`]).
 //! - [`request`]: common parameters, Beijing timestamps and `alipay.trade.*` builders.
-//! - [`order_string`]: the APP pay `orderString`, page/wap pay forms and URLs.
+//! - [`order_string`](mod@order_string): the APP pay `orderString`, page/wap pay forms and URLs.
 //! - [`notify`]: asynchronous notifications (raw form body → verified params, order checks).
 //! - [`response`]: synchronous response verification over the raw `…_response` text.
-//! - [`cert_sn`]: certificate-mode serial numbers (`app_cert_sn`, `alipay_root_cert_sn`).
+//! - [`cert_sn`](mod@cert_sn): certificate-mode serial numbers (`app_cert_sn`, `alipay_root_cert_sn`).
 //! - [`aes`]: AES content encryption (`encrypt_type=AES`).
 //! - [`v3`]: the v3 `Authorization` header and response verification.
 //!

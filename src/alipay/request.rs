@@ -77,7 +77,7 @@ impl CommonParams {
     }
 
     /// Certificate mode: sets `app_cert_sn` and `alipay_root_cert_sn`
-    /// (see [`cert_sn`](super::cert_sn)).
+    /// (see [`cert_sn`](fn@super::cert_sn)).
     pub fn cert_mode(
         mut self,
         app_cert_sn: impl Into<String>,

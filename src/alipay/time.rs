@@ -111,7 +111,11 @@ mod tests {
         assert!(beijing_timestamp(i64::MAX).is_err());
         assert!(beijing_timestamp(i64::MIN).is_err());
         assert_eq!(
-            beijing_timestamp(-62_167_248_000).unwrap_err().field(),
+            beijing_timestamp(-62_167_248_000).unwrap(),
+            "0000-01-01 00:00:00"
+        );
+        assert_eq!(
+            beijing_timestamp(-62_167_248_001).unwrap_err().field(),
             Some("timestamp")
         );
     }
