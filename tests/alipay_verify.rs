@@ -252,6 +252,45 @@ fn differential_notifies_signed_in_node() {
 }
 
 #[test]
+fn diagnose_names_the_mistake() {
+    use edgepay::alipay::notify::diagnose_notify;
+    let params = vector_notify_params();
+    let p: Params = params
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+        .collect();
+    let key = alipay_pub();
+    assert!(diagnose_notify(&p, &key).unwrap().contains("rsaCheckV1"));
+    let mut twice = p.clone();
+    twice.insert("subject".into(), "yansongda 测试 - 1".into());
+    assert!(diagnose_notify(&twice, &key)
+        .unwrap()
+        .contains("in subject, a '+' was decoded to a space"));
+    let mut other = p.clone();
+    other.insert("sign_type".into(), "RSA".into());
+    assert!(diagnose_notify(&other, &key).unwrap().contains("RSA2"));
+    let mut changed = p.clone();
+    changed.insert("total_amount".into(), "100.00".into());
+    assert_eq!(diagnose_notify(&changed, &key), None);
+    // a notify signed in node with sign_type kept (rsaCheckV2)
+    let mut q = p.clone();
+    q.remove("sign");
+    let body = run(vec![
+        json!({"op": "sign_form", "params": q, "sign_type": "RSA2",
+        "private_key": app_key_pem(), "exclude": ["sign"]}),
+    ])[0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let parsed = parse_form(body.as_bytes()).unwrap();
+    assert!(alipay::verify_notify(body.as_bytes(), &app_pub()).is_err());
+    assert!(diagnose_notify(&parsed, &app_pub())
+        .unwrap()
+        .contains("rsaCheckV2"));
+    alipay::verify_notify_v2(body.as_bytes(), &app_pub()).unwrap();
+}
+
+#[test]
 fn notify_two_step_message() {
     let p = edgepay::params::params([
         ("b", "2"),
@@ -403,6 +442,16 @@ fn response_verified_over_raw_text() {
             .code(),
         "upstream_error"
     );
+    // legacy RSA (SHA1withRSA) responses
+    let rsa_sig = run(vec![
+        json!({"op": "sign_text", "text": node, "sign_type": "RSA", "private_key": app_key_pem()}),
+    ])[0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let raw = format!("{{\"alipay_trade_query_response\":{node},\"sign\":\"{rsa_sig}\"}}");
+    assert!(alipay::verify_response(&raw, "alipay.trade.query", &key).is_err());
+    alipay::response::verify_response_with(&raw, None, &key, alipay::SignType::Rsa).unwrap();
     // an unsigned success is never accepted
     let raw = format!("{{\"alipay_trade_query_response\":{node}}}");
     assert_eq!(

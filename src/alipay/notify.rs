@@ -240,3 +240,78 @@ pub fn check_notify(params: &Params, expected: &ExpectedOrder) -> Result<()> {
         )),
     }
 }
+
+/// For `--explain`: when a notify does not verify, tries the usual mistakes
+/// and says which one makes the signature match, or `None` when none does
+/// (wrong key, or the content really was changed).
+///
+/// Tried: rsaCheckV2 (`sign_type` kept) instead of V1 and vice versa; the
+/// other hash (RSA vs RSA2); spaces put back to `+` in one value (the body
+/// was form-decoded twice before it reached the verifier; up to 10 spaces per
+/// value are tried); empty values signed.
+pub fn diagnose_notify(params: &Params, verifier: &impl Verifier) -> Option<String> {
+    let sign = params.get("sign")?;
+    let signature = b64decode("sign", sign).ok()?;
+    let declared = params
+        .get("sign_type")
+        .and_then(|s| s.parse::<SignType>().ok())
+        .unwrap_or_default();
+    let other = match declared {
+        SignType::Rsa2 => SignType::Rsa,
+        SignType::Rsa => SignType::Rsa2,
+    };
+    let ok = |text: &str, st: SignType| {
+        verifier
+            .verify(st.hash(), text.as_bytes(), &signature)
+            .is_ok()
+    };
+    let v1 = canonical_string(params, &["sign", "sign_type"]);
+    let v2 = canonical_string(params, &["sign"]);
+    if ok(&v1, declared) {
+        return Some("the signature matches rsaCheckV1 (without sign and sign_type)".into());
+    }
+    if ok(&v2, declared) {
+        return Some("the signature covers sign_type too: verify with rsaCheckV2".into());
+    }
+    if ok(&v1, other) || ok(&v2, other) {
+        return Some(format!(
+            "the signature was made with {other}, but sign_type says {declared}"
+        ));
+    }
+    // A value decoded twice lost its '+' signs to spaces: for each value with
+    // a few spaces, try putting '+' back at each subset of them.
+    for (key, value) in params.iter().filter(|(k, _)| *k != "sign") {
+        let spaces: Vec<usize> = value.match_indices(' ').map(|(i, _)| i).collect();
+        if spaces.is_empty() || spaces.len() > 10 {
+            continue;
+        }
+        for mask in 1u32..(1 << spaces.len()) {
+            let mut bytes = value.clone().into_bytes();
+            for (bit, &at) in spaces.iter().enumerate() {
+                if mask & (1 << bit) != 0 {
+                    bytes[at] = b'+';
+                }
+            }
+            let mut fixed = params.clone();
+            fixed.insert(key.clone(), String::from_utf8_lossy(&bytes).into_owned());
+            if ok(&canonical_string(&fixed, &["sign", "sign_type"]), declared)
+                || ok(&canonical_string(&fixed, &["sign"]), declared)
+            {
+                return Some(format!(
+                    "in {key}, a '+' was decoded to a space: the body was form-decoded twice; \
+                     pass the raw body"
+                ));
+            }
+        }
+    }
+    let with_empty: String = params
+        .iter()
+        .filter(|(k, _)| *k != "sign" && *k != "sign_type")
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    if ok(&with_empty, declared) {
+        return Some("the signer included empty values, which the protocol leaves out".into());
+    }
+    None
+}

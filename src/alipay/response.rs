@@ -257,7 +257,11 @@ pub fn business_result(node_text: &str) -> Result<Value> {
     }
 }
 
-fn verify_extracted(resp: SignedResponse<'_>, verifier: &impl Verifier) -> Result<Value> {
+fn verify_extracted(
+    resp: SignedResponse<'_>,
+    verifier: &impl Verifier,
+    sign_type: SignType,
+) -> Result<Value> {
     if resp.sign.is_none() {
         // The gateway leaves some errors (e.g. a bad app_id) unsigned: report the
         // error, but never accept an unsigned success.
@@ -266,7 +270,7 @@ fn verify_extracted(resp: SignedResponse<'_>, verifier: &impl Verifier) -> Resul
         }
         return Err(Error::missing("sign"));
     }
-    resp.verify(verifier, SignType::Rsa2)?;
+    resp.verify(verifier, sign_type)?;
     resp.business_result()
 }
 
@@ -276,7 +280,7 @@ fn verify_extracted(resp: SignedResponse<'_>, verifier: &impl Verifier) -> Resul
 /// An `error_response` without `sign` yields its [`Error::Upstream`]
 /// unverified; a success without `sign` is an error.
 pub fn verify_response(raw_json: &str, method: &str, verifier: &impl Verifier) -> Result<Value> {
-    verify_extracted(extract(raw_json, Some(method))?, verifier)
+    verify_extracted(extract(raw_json, Some(method))?, verifier, SignType::Rsa2)
 }
 
 /// As [`verify_response`], without knowing the method: the single
@@ -284,7 +288,18 @@ pub fn verify_response(raw_json: &str, method: &str, verifier: &impl Verifier) -
 pub fn verify_response_any(raw_json: &str, verifier: &impl Verifier) -> Result<(String, Value)> {
     let resp = extract(raw_json, None)?;
     let node = resp.node.clone();
-    Ok((node, verify_extracted(resp, verifier)?))
+    Ok((node, verify_extracted(resp, verifier, SignType::Rsa2)?))
+}
+
+/// The general form: `method` optional (as in [`verify_response_any`]) and
+/// the sign type of the app (legacy `RSA` apps get SHA1withRSA responses).
+pub fn verify_response_with(
+    raw_json: &str,
+    method: Option<&str>,
+    verifier: &impl Verifier,
+    sign_type: SignType,
+) -> Result<Value> {
+    verify_extracted(extract(raw_json, method)?, verifier, sign_type)
 }
 
 #[cfg(test)]
