@@ -105,8 +105,8 @@ pub fn decode(text: &str) -> Result<Params> {
             }
             Event::Decl(decl) => {
                 if let Some(Ok(enc)) = decl.encoding() {
-                    let enc = String::from_utf8_lossy(&enc).to_ascii_lowercase();
-                    if enc != "utf-8" && enc != "utf8" {
+                    let enc = String::from_utf8_lossy(&enc).into_owned();
+                    if !enc.eq_ignore_ascii_case("utf-8") && !enc.eq_ignore_ascii_case("utf8") {
                         return Err(err(format!(
                             "declared encoding {enc:?} is not supported: WeChat Pay XML is UTF-8"
                         )));

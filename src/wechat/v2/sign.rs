@@ -229,8 +229,10 @@ pub fn explain_mismatch(params: &Params, key: &str) -> Vec<String> {
         Ok(t) => t,
         Err(e) => {
             lines.push(format!("cannot choose the algorithm: {e}"));
-            match given.len() {
-                64 => SignType::HmacSha256,
+            // Prefer what sign_type claims, else what the length suggests.
+            match params.get("sign_type").map(|t| t.parse::<SignType>()) {
+                Some(Ok(t)) => t,
+                _ if given.len() == 64 => SignType::HmacSha256,
                 _ => SignType::Md5,
             }
         }
@@ -244,12 +246,13 @@ pub fn explain_mismatch(params: &Params, key: &str) -> Vec<String> {
     let mut try_string = |what: &str, s: &str, k: &str| {
         for t in [declared, declared.other()] {
             if constant_time_eq(t.sign_string(s, k).as_bytes(), given.as_bytes()) {
-                let algo = if t == declared {
-                    String::new()
+                lines.push(if t == declared {
+                    format!("the sign matches if {what}")
+                } else if what.is_empty() {
+                    format!("the sign matches with {t}, not {declared}: the algorithm differs from the one declared")
                 } else {
-                    format!(" (and with {t}, not {declared})")
-                };
-                lines.push(format!("the sign matches if {what}{algo}"));
+                    format!("the sign matches if {what}, with {t} instead of {declared}")
+                });
                 found = true;
                 return;
             }
@@ -258,7 +261,7 @@ pub fn explain_mismatch(params: &Params, key: &str) -> Vec<String> {
 
     // 1. Only the algorithm differs.
     let base = string_to_sign(params, key);
-    try_string("the other algorithm is used", &base, key);
+    try_string("", &base, key);
 
     let variants: Vec<(&str, Params)> = vec![
         (
