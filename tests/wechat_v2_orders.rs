@@ -132,7 +132,8 @@ fn field_of(r: edgepay::Result<v2::Request>) -> String {
 
 #[test]
 fn validation_names_the_field() {
-    let cases: Vec<(fn(&mut UnifiedOrder), &str)> = vec![
+    type Mutation = fn(&mut UnifiedOrder);
+    let cases: Vec<(Mutation, &str)> = vec![
         (|o| o.appid.clear(), "appid"),
         (|o| o.mch_id.clear(), "mch_id"),
         (|o| o.out_trade_no = "x".repeat(33), "out_trade_no"),
