@@ -49,7 +49,7 @@ export async function v3Call(emu, method, path, obj, authOpts = {}) {
   if (body) headers['Content-Type'] = 'application/json';
   const r = await fetch(emu.url + path, { method, headers, body: body || undefined });
   const text = await r.text();
-  return { status: r.status, text, json: text ? JSON.parse(text) : null, headers: r.headers };
+  return { status: r.status, text, json: text.startsWith('{') ? JSON.parse(text) : null, headers: r.headers };
 }
 /** Verify Wechatpay-* headers over the raw body with the given public key (PEM or certificate). */
 export function v3VerifyHeaders(headers, body, publicKey) {
