@@ -27,7 +27,13 @@ export async function startEmulator(o = {}) {
   const state = new State({ file: o.stateFile || o.state_file || null });
   const loaded = state.load();
   // Credentials generated at a previous start live in the state file, so keys survive a restart.
-  const config = completeConfig(o.config || (loaded && state.savedConfig) || {});
+  const saved = (loaded && state.savedConfig) || {};
+  const given = o.config || {};
+  const config = completeConfig({
+    ...saved, ...given,
+    wechat: { ...saved.wechat, ...given.wechat },
+    alipay: { ...saved.alipay, ...given.alipay },
+  });
   state.savedConfig = config;
   const ctx = {
     config,

@@ -136,5 +136,14 @@ export function completeConfig(cfg = {}) {
     a.alipay_private_key = kp.privateKey; // the emulator's own signing key
     a.alipay_public_key = kp.publicKey;
   } else a.alipay_public_key ??= publicPemOf(a.alipay_private_key);
+  // Keys may come as PEM (PKCS#1, PKCS#8, SPKI, certificate) or a bare base64 line: keep PEM inside.
+  const pub = (k) => loadPublicKey(k).export({ type: 'spki', format: 'pem' });
+  const priv = (k) => loadPrivateKey(k).export({ type: 'pkcs8', format: 'pem' });
+  w.merchant_public_key = pub(w.merchant_public_key);
+  if (w.merchant_private_key) w.merchant_private_key = priv(w.merchant_private_key);
+  a.app_public_key = pub(a.app_public_key);
+  if (a.app_private_key) a.app_private_key = priv(a.app_private_key);
+  a.alipay_private_key = priv(a.alipay_private_key);
+  a.alipay_public_key = pub(a.alipay_public_key);
   return c;
 }
