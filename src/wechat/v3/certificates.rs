@@ -1,11 +1,11 @@
 //! `GET /v3/certificates`: WeChat Pay's platform certificates, each encrypted
 //! like a notify resource.
 //!
-//! Verify the response like any other (over its raw bytes, [`super::verify`]).
+//! Verify the response like any other (over its raw bytes, [`super::verify()`]).
 //! On the very first download no platform key is known yet: WeChat Pay's SDKs
 //! then verify the response with the certificates it carries, after
 //! decrypting them with the APIv3 key (which only WeChat Pay and the merchant
-//! know) — [`parse_certificates`] followed by [`super::verify`] against the
+//! know) — [`parse_certificates`] followed by [`super::verify()`] against the
 //! resulting [`KeySet`] does exactly that.
 
 use super::json::from_json;

@@ -59,13 +59,16 @@ pub use notify::{
     RefundResource, Transaction,
 };
 pub use requests::{
-    check_response, close, parse_prepay_response, query_by_out_trade_no, HttpRequest, Prepay,
-    PrepayKind, PrepayResponse, Refund, RefundTarget, SceneInfo,
+    check_response, close, parse_empty_response, parse_prepay_response, parse_refund_response,
+    parse_transaction_response, query_by_out_trade_no, query_by_transaction_id, query_refund,
+    HttpRequest, Prepay, PrepayKind, PrepayResponse, Refund, RefundResponse, RefundTarget,
+    SceneInfo,
 };
 pub use resource::{
     decrypt, decrypt_resource, decrypt_to_string, encrypt_resource, EncryptedResource,
 };
 pub use sensitive::{decrypt_sensitive, encrypt_sensitive};
 pub use verify::{
-    verification_message, verify, verify_with_key, KeySet, SignedHeaders, TIMESTAMP_WINDOW,
+    precheck, verification_message, verify, verify_with_key, KeySet, SignedHeaders,
+    TIMESTAMP_WINDOW,
 };

@@ -2,7 +2,7 @@
 //! (like async-stripe): each builder gives an [`HttpRequest`] (method, path,
 //! JSON body) that the caller signs ([`HttpRequest::authorization`]) and
 //! sends; each parser takes the HTTP status and the raw body. Verify the
-//! response signature over the raw bytes first ([`super::verify`]).
+//! response signature over the raw bytes first ([`super::verify()`]).
 
 use super::auth::{authorization, Credentials};
 use super::json::from_json;
