@@ -19,7 +19,7 @@ impl Fail {
     }
 
     /// The process exit code.
-    pub fn exit_code(&self) -> i32 {
+    pub fn exit_code(&self) -> u8 {
         match self {
             Fail::Invalid(_) => 1,
             Fail::Usage(_) => 2,

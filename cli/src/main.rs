@@ -44,13 +44,13 @@ fn main() -> ExitCode {
             println!("{out}");
             ExitCode::SUCCESS
         }
-        Err(Fail::Invalid(why)) => {
-            println!("{why}");
-            ExitCode::from(1)
-        }
-        Err(Fail::Usage(why)) => {
-            eprintln!("edgepay: {}", why.replace('\n', " "));
-            ExitCode::from(2)
+        Err(fail) => {
+            let code = fail.exit_code();
+            match fail {
+                Fail::Invalid(why) => println!("{why}"),
+                Fail::Usage(why) => eprintln!("edgepay: {}", why.replace('\n', " ")),
+            }
+            ExitCode::from(code)
         }
     }
 }

@@ -53,7 +53,7 @@ pub use self::orders::{
     UnifiedOrder, UnifiedOrderResponse,
 };
 pub use self::refund::{
-    decrypt_refund_req_info, parse_refund_notify, Refund, RefundNotify, RefundQuery,
+    decrypt_refund_req_info, decrypt_refund_req_info_text, parse_refund_notify, Refund, RefundNotify, RefundQuery,
     RefundQueryResponse, RefundRecord, RefundResponse,
 };
 pub use self::sign::{

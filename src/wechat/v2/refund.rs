@@ -266,6 +266,12 @@ impl RefundQueryResponse {
 /// the authentication. A wrong key gives [`Error::DecryptFailed`] (or, rarely,
 /// a padding that happens to be valid and then malformed XML).
 pub fn decrypt_refund_req_info(api_key: &str, req_info_b64: &str) -> Result<Params> {
+    xml::decode(&decrypt_refund_req_info_text(api_key, req_info_b64)?)
+}
+
+/// Like [`decrypt_refund_req_info`], but returns the decrypted `<root>` XML
+/// text as it was sent (for display, e.g. by the CLI).
+pub fn decrypt_refund_req_info_text(api_key: &str, req_info_b64: &str) -> Result<String> {
     if api_key.is_empty() {
         return Err(Error::invalid_key("api_key", "the API key is empty"));
     }
@@ -278,10 +284,9 @@ pub fn decrypt_refund_req_info(api_key: &str, req_info_b64: &str) -> Result<Para
         ));
     }
     let plain = aes_256_ecb_decrypt(aes_key.as_bytes(), &ct)?;
-    let text = utf8("req_info", plain).map_err(|_| Error::DecryptFailed {
+    utf8("req_info", plain).map_err(|_| Error::DecryptFailed {
         reason: "req_info did not decrypt to UTF-8 text: wrong API key?".into(),
-    })?;
-    xml::decode(&text)
+    })
 }
 
 /// A decrypted, checked refund notify.
