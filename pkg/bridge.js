@@ -242,15 +242,16 @@ export async function waitForPaid(statusUrl, options = {}) {
     } catch (e) {
       if (e && (e.code === 'payment_failed' || e.code === 'status_http')) throw e;
       if (signal && signal.aborted) throw aborted(signal);
-      last = (e && e.message) || String(e);
+      // A request cut off by the deadline keeps the last real answer in the message.
+      if (!ctl.signal.aborted) last = (e && e.message) || String(e);
     } finally {
       clearTimeout(timer);
       signal && signal.removeEventListener('abort', stop);
     }
-    const wait = Math.min(interval, deadline - Date.now());
-    if (wait <= 0) {
+    const left = deadline - Date.now();
+    if (left > 0) await sleep(Math.min(interval, left), signal);
+    if (Date.now() >= deadline) {
       throw fail('status_timeout', `edgepay/bridge: order not confirmed paid within ${timeout} ms (last: ${last})`, { last });
     }
-    await sleep(wait, signal);
   }
 }
