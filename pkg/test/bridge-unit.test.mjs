@@ -1,6 +1,6 @@
 // edgepay/bridge in plain Node: the validation matrix, key-material detection and waitForPaid's
 // retry rules with a scripted fetch. The same module runs in Chromium in bridge.test.mjs.
-import { test } from 'node:test';
+import { test as nodeTest } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   requestPayment,
@@ -10,6 +10,9 @@ import {
   waitForPaid,
   assertNoKeyMaterial,
 } from '../bridge.js';
+
+// A hang (a promise that never settles) must fail the test, not stall the run.
+const test = (name, fn) => nodeTest(name, { timeout: 5000 }, fn);
 
 const JSAPI = Object.freeze({
   appId: 'wxd930ea5d5a258f4f',

@@ -1,7 +1,7 @@
 // edgepay/bridge in headless Chromium: a tiny static server serves a test page that imports
 // /bridge.js as a module; stub WeixinJSBridge / wx / AlipayJSBridge objects stand in for the apps.
 // Run: node --test pkg/test/   (needs /usr/bin/chromium: scripts/setup.sh chromium)
-import { test, before, after } from 'node:test';
+import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { readFileSync, mkdtempSync, mkdirSync, rmSync, statSync } from 'node:fs';
@@ -9,6 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+
+// A hang (a promise that never settles) must fail the test, not stall the run.
+const test = (name, fn) => nodeTest(name, { timeout: 15000 }, fn);
 
 const BRIDGE = fileURLToPath(new URL('../bridge.js', import.meta.url));
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
