@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Idempotent setup for a fresh machine: installs only what is missing.
+# Usage: scripts/setup.sh [rust|node|chromium|all]   (default: all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-all}"
+
+say() { printf '[setup] %s\n' "$*"; }
+
+need_rust() {
+  command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first" >&2; exit 2; }
+  for c in rustfmt clippy; do
+    if ! rustup component list --installed 2>/dev/null | grep -q "^$c"; then
+      say "rustup component add $c"; rustup component add "$c"
+    fi
+  done
+}
+
+need_node() {
+  command -v node >/dev/null || { echo "node not found: install Node.js >= 20" >&2; exit 2; }
+  if [ -f package-lock.json ]; then
+    # npm ci only when node_modules is missing or older than the lock file.
+    if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+      say "npm ci"; npm ci --no-audit --no-fund --loglevel=error
+    fi
+  fi
+}
+
+need_chromium() {
+  # Debian's Chromium + matching chromedriver (browser tests, wasm-pack test --chrome).
+  # Never `npx playwright install`: it downloads a browser build, which cannot be fetched here.
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    say "apt-get install chromium chromium-driver"
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+}
+
+case "$what" in
+  rust) need_rust ;;
+  node) need_node ;;
+  chromium) need_chromium ;;
+  all) need_rust; need_node; need_chromium ;;
+  *) echo "usage: $0 [rust|node|chromium|all]" >&2; exit 2 ;;
+esac
