@@ -113,9 +113,9 @@ function settle(resolve, reject, msg, fallback) {
 }
 
 /** WeChat JSAPI (official-account H5 page): WeixinJSBridge.invoke('getBrandWCPayRequest'). */
-export async function requestPayment(payParams, options = {}) {
+export async function requestPayment(payParams, options) {
   const params = wechatParams(payParams, true, 'timeStamp');
-  const bridge = await ready('WeixinJSBridge', 'WeixinJSBridgeReady', options.timeout);
+  const bridge = await ready('WeixinJSBridge', 'WeixinJSBridgeReady', options && options.timeout);
   return new Promise((resolve, reject) => {
     bridge.invoke('getBrandWCPayRequest', params, (res) => {
       const m = res && (res.err_msg || res.errMsg);
@@ -161,14 +161,14 @@ export async function requestPaymentMiniProgram(payParams) {
 }
 
 /** Alipay H5 inside the Alipay app: AlipayJSBridge.call('tradePay'). */
-export async function alipayTradePay(payParams, options = {}) {
+export async function alipayTradePay(payParams, options) {
   assertNoKeyMaterial(payParams);
   if (!payParams || typeof payParams !== 'object') throw bad('payParams', 'must be an object');
   const has = (k) => payParams[k] != null;
   if (has('orderStr') === has('tradeNO')) throw bad('payParams', 'needs exactly one of orderStr or tradeNO');
   const k = has('orderStr') ? 'orderStr' : 'tradeNO';
   const params = { [k]: str(payParams, k) };
-  const bridge = await ready('AlipayJSBridge', 'AlipayJSBridgeReady', options.timeout);
+  const bridge = await ready('AlipayJSBridge', 'AlipayJSBridgeReady', options && options.timeout);
   return new Promise((resolve, reject) => {
     bridge.call('tradePay', params, (res) => {
       const code = String((res && res.resultCode) ?? '');
