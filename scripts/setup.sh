@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent setup for a fresh machine: installs only what is missing.
-# Usage: scripts/setup.sh [rust|node|all]   (default: all)
+# Usage: scripts/setup.sh [rust|node|chromium|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
@@ -26,9 +26,22 @@ need_node() {
   fi
 }
 
+need_chromium() {
+  # Debian's Chromium + matching chromedriver (browser tests, wasm-pack test --chrome).
+  # Never `npx playwright install`: it downloads a browser build, which cannot be fetched here.
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    say "apt-get install chromium chromium-driver"
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+}
+
 case "$what" in
   rust) need_rust ;;
   node) need_node ;;
-  all) need_rust; need_node ;;
-  *) echo "usage: $0 [rust|node|all]" >&2; exit 2 ;;
+  chromium) need_chromium ;;
+  all) need_rust; need_node; need_chromium ;;
+  *) echo "usage: $0 [rust|node|chromium|all]" >&2; exit 2 ;;
 esac
