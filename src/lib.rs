@@ -23,6 +23,8 @@ pub mod crypto;
 pub mod error;
 pub mod params;
 pub mod wechat;
+#[cfg(feature = "wasm")]
+pub mod wasm;
 
 pub use error::{Error, Format, Result, UpstreamError};
 pub use params::Params;
