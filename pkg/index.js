@@ -214,7 +214,8 @@ async function gcmDecrypt(keyText, nonce, associatedData, ciphertext) {
       ciphertext,
     );
     return new Uint8Array(pt);
-  } catch {
+  } catch (e) {
+    if (e?.name !== 'OperationError') throw e; // a tag mismatch; anything else is a bug
     throw new EdgepayError(
       'decryption failed: AES-GCM tag check failed: wrong APIv3 key, nonce, associated data, or a tampered ciphertext',
       'decrypt_failed',

@@ -57,8 +57,8 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> JsResult<JsValue> {
 
 /// A flat parameter object: string or finite number values; `null`/`undefined` are absent.
 fn params_in(field: &str, value: JsValue) -> JsResult<Params> {
-    let map: BTreeMap<String, serde_json::Value> = serde_wasm_bindgen::from_value(value)
-        .map_err(|_| {
+    let map: BTreeMap<String, serde_json::Value> =
+        serde_wasm_bindgen::from_value(value).map_err(|_| {
             js_error(&Error::invalid(
                 field,
                 "must be an object whose values are strings or numbers",
@@ -370,7 +370,9 @@ pub fn wechat_v3_authorization(
     let ts = int_in("timestamp", timestamp)?;
     let key = private_key(private_key_text)?;
     let creds = v3::Credentials::new(mchid, serial_no);
-    core(v3::authorization(&key, &creds, method, url, ts, nonce, body))
+    core(v3::authorization(
+        &key, &creds, method, url, ts, nonce, body,
+    ))
 }
 
 /// Verifies a v3 response or notify: `public_key` is one key/certificate text
@@ -404,7 +406,11 @@ pub fn wechat_v3_verify(
 
 /// Step 1 of an outside AES-GCM decryption: checks and returns `ciphertext ‖ tag`.
 #[wasm_bindgen]
-pub fn wechat_v3_decrypt_input(apiv3_key: &str, nonce: &str, ciphertext: &str) -> JsResult<Vec<u8>> {
+pub fn wechat_v3_decrypt_input(
+    apiv3_key: &str,
+    nonce: &str,
+    ciphertext: &str,
+) -> JsResult<Vec<u8>> {
     core(v3::decrypt_input(apiv3_key.as_bytes(), nonce, ciphertext))
 }
 
@@ -462,14 +468,14 @@ pub fn wechat_v3_notify_prepare(
         apiv3_key.as_bytes(),
         &env.resource,
     ))?;
-    // serialize_bytes becomes a Uint8Array.
     let prepared = NotifyPrepared {
         nonce: env.resource.nonce,
         associated_data: env.resource.associated_data,
         ciphertext,
     };
+    // Not json_compatible(): that would turn the bytes into an Array, not a Uint8Array.
     prepared
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
         .map_err(|e| {
             js_error(&Error::Crypto {
                 reason: format!("cannot convert the result to JS: {e}"),
@@ -537,7 +543,10 @@ pub fn wechat_v3_notify(
     let now = int_in("now", now)?;
     verify_v3(headers, body, public_key, now)?;
     let env = core(NotifyEnvelope::parse(body))?;
-    notify_out(&core(wechat::v3::decrypt_notify(env, apiv3_key.as_bytes()))?)
+    notify_out(&core(wechat::v3::decrypt_notify(
+        env,
+        apiv3_key.as_bytes(),
+    ))?)
 }
 
 // ----------------------------------------------------------------- Alipay
@@ -597,11 +606,7 @@ pub fn alipay_order_string(signed: JsValue) -> JsResult<String> {
 /// Verifies an Alipay notify from its raw form body; returns its parameters.
 /// `v2`: the signature covers `sign_type` too (rsaCheckV2).
 #[wasm_bindgen]
-pub fn alipay_verify_notify(
-    raw_body: &[u8],
-    public_key_text: &str,
-    v2: bool,
-) -> JsResult<JsValue> {
+pub fn alipay_verify_notify(raw_body: &[u8], public_key_text: &str, v2: bool) -> JsResult<JsValue> {
     let key = public_key(public_key_text)?;
     let params = if v2 {
         core(alipay::notify::verify_notify_v2(raw_body, &key))?
