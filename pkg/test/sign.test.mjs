@@ -213,3 +213,10 @@ test('bad argument types are EdgepayErrors naming the argument', async () => {
   await assert.rejects(edgepay.v3Verify({ headers: { a: '1' }, body: 42, publicKey: wechatPub }), (e) => e.field === 'body');
   assert.throws(() => edgepay.setBackend('fast'), (e) => e.field === 'backend');
 });
+
+test('index.d.ts declares every export of index.js', async () => {
+  const dts = readFileSync(new URL('../index.d.ts', import.meta.url), 'utf8');
+  const declared = new Set([...dts.matchAll(/^export (?:function|class|const) (\w+)/gm)].map((m) => m[1]));
+  const missing = Object.keys(edgepay).filter((k) => !declared.has(k));
+  assert.deepEqual(missing, []);
+});
