@@ -179,7 +179,7 @@ fn alipay_vectors() {
 mod bindings {
     use super::*;
     use edgepay::wasm;
-    use wasm_bindgen::JsValue;
+    use wasm_bindgen::{JsCast, JsValue};
 
     fn obj(pairs: &[(&str, &str)]) -> JsValue {
         let o = js_sys::Object::new();
