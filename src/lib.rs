@@ -22,9 +22,9 @@ pub mod alipay;
 pub mod crypto;
 pub mod error;
 pub mod params;
-pub mod wechat;
 #[cfg(feature = "wasm")]
 pub mod wasm;
+pub mod wechat;
 
 pub use error::{Error, Format, Result, UpstreamError};
 pub use params::Params;
