@@ -125,6 +125,27 @@ function obj(field, v) {
   return v;
 }
 
+// Parameters → flat [key, value, …] strings for the wasm layer (cheap to pass):
+// string values as is, finite numbers as text, null/undefined absent, anything else refused.
+function flat(field, params) {
+  const o = obj(field, params);
+  const out = [];
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if (v === undefined || v === null) continue;
+    if (typeof v === 'string') out.push(k, v);
+    else if (typeof v === 'number' && Number.isFinite(v)) out.push(k, String(v));
+    else throw fail('invalid_field', `${k}: must be a string or a number (serialise nested objects to JSON text first)`, k);
+  }
+  return out;
+}
+
+function unflat(list, from = 0) {
+  const o = {};
+  for (let i = from; i + 1 < list.length; i += 2) o[list[i]] = list[i + 1];
+  return o;
+}
+
 function bytes(field, v) {
   if (typeof v === 'string') return enc.encode(v);
   if (v instanceof Uint8Array) return v;
@@ -237,26 +258,26 @@ function payInput(input) {
 /** WeChat Pay v2 signature (upper-case hex) of `params` with the API key. Sync. */
 export function signV2(params, key, signType = 'MD5') {
   need();
-  return call(() => raw.wechat_v2_sign(obj('params', params), str('key', key), str('signType', signType)));
+  return call(() => raw.wechat_v2_sign(flat('params', params), str('key', key), str('signType', signType)));
 }
 
 /** Verifies `params.sign` (MD5 or HMAC-SHA256, detected); returns the sign type.
  * Throws `EdgepayError` (`signature_mismatch`, …) when it does not match. Sync. */
 export function verifyV2(params, key) {
   need();
-  return call(() => raw.wechat_v2_verify(obj('params', params), str('key', key)));
+  return call(() => raw.wechat_v2_verify(flat('params', params), str('key', key)));
 }
 
 /** The v2 string that is signed, with the key masked (to compare with another implementation). Sync. */
 export function stringToSignV2(params) {
   need();
-  return call(() => raw.wechat_v2_string_to_sign(obj('params', params)));
+  return call(() => raw.wechat_v2_string_to_sign(flat('params', params)));
 }
 
 /** Encodes parameters as a v2 `<xml>` body (CDATA where needed). Sync. */
 export function toXml(params) {
   need();
-  return call(() => raw.wechat_xml_encode(obj('params', params)));
+  return call(() => raw.wechat_xml_encode(flat('params', params)));
 }
 
 /** Decodes a v2 XML body into an object of strings (no DTDs/entities, size-limited). Sync. */
@@ -392,25 +413,30 @@ export async function v3ParseNotify({ headers, body, publicKey, apiv3Key, now = 
 /** The Alipay string to sign (sorted `k=v&…`; empty values and `sign` left out). Sync. */
 export function alipayStringToSign(params) {
   need();
-  return call(() => raw.alipay_string_to_sign(obj('params', params)));
+  return call(() => raw.alipay_string_to_sign(flat('params', params)));
 }
 
 /** Signs request parameters (RSA2 = SHA256withRSA, RSA = SHA1withRSA): returns them with
  * `sign_type` and `sign` set. Async. */
 export async function alipaySign(params, privateKey, signType = 'RSA2') {
   await init();
-  const p = obj('params', params);
+  return unflat(await alipaySignFlat(params, privateKey, signType));
+}
+
+async function alipaySignFlat(params, privateKey, signType) {
+  await init();
+  const p = flat('params', params);
   const key = str('privateKey', privateKey);
   const st = str('signType', signType);
   if (getBackend() === 'wasm') return call(() => raw.alipay_sign(p, key, st));
-  const prep = call(() => raw.alipay_prepare_sign(p, st));
-  const signature = await rsaSign(key, prep.hash, prep.text);
-  return call(() => raw.alipay_assemble_signed(prep.params, signature));
+  const [text, hash, ...prepared] = call(() => raw.alipay_prepare_sign(p, st));
+  const signature = await rsaSign(key, hash, text);
+  return call(() => raw.alipay_assemble_signed(prepared, signature));
 }
 
 /** Signs and returns the URL-encoded `orderString` for APP pay. Async. */
 export async function alipayOrderString(params, privateKey, signType = 'RSA2') {
-  const signed = await alipaySign(params, privateKey, signType);
+  const signed = await alipaySignFlat(params, privateKey, signType);
   return call(() => raw.alipay_order_string(signed));
 }
 

@@ -194,21 +194,21 @@ mod bindings {
     }
 
     #[wasm_bindgen_test]
-    fn v2_sign_through_js_values() {
+    fn v2_sign_through_the_binding() {
         let v = &json(WECHAT)["v2_sign_official"];
-        let pairs: Vec<(&str, &str)> = v["params"]
+        let flat: Vec<String> = v["params"]
             .as_object()
             .unwrap()
             .iter()
-            .map(|(k, x)| (k.as_str(), x.as_str().unwrap()))
+            .flat_map(|(k, x)| [k.clone(), x.as_str().unwrap().to_string()])
             .collect();
-        let got = wasm::wechat_v2_sign(obj(&pairs), s(v, "key"), "MD5").unwrap();
+        let got = wasm::wechat_v2_sign(flat, s(v, "key"), "MD5").unwrap();
         assert_eq!(got, s(v, "md5"));
     }
 
     #[wasm_bindgen_test]
     fn errors_are_js_errors_with_code_and_field() {
-        let e = wasm::wechat_v2_verify(obj(&[("a", "1")]), "k").unwrap_err();
+        let e = wasm::wechat_v2_verify(vec!["a".into(), "1".into()], "k").unwrap_err();
         assert!(e.is_instance_of::<js_sys::Error>());
         assert_eq!(prop(&e, "name"), "EdgepayError");
         assert_eq!(prop(&e, "code"), "missing_field");

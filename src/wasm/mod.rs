@@ -85,6 +85,33 @@ fn params_in(field: &str, value: JsValue) -> JsResult<Params> {
     Ok(out)
 }
 
+/// Parameters passed as a flat `[key, value, key, value, …]` array of strings (the JS
+/// layer flattens objects: much cheaper than converting an object field by field).
+fn pairs_in(flat: Vec<String>) -> JsResult<Params> {
+    if flat.len() % 2 != 0 {
+        return Err(js_error(&Error::invalid(
+            "params",
+            "must be a flat [key, value, …] list",
+        )));
+    }
+    let mut out = Params::new();
+    let mut it = flat.into_iter();
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        out.insert(k, v);
+    }
+    Ok(out)
+}
+
+/// Parameters out as a flat `[key, value, …]` array (sorted by key).
+fn pairs_out(params: Params) -> Vec<String> {
+    let mut out = Vec::with_capacity(params.len() * 2);
+    for (k, v) in params {
+        out.push(k);
+        out.push(v);
+    }
+    out
+}
+
 /// A JS number that must be a whole number of seconds.
 fn int_in(field: &str, v: f64) -> JsResult<i64> {
     if v.is_finite() && v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_991.0 {
@@ -142,8 +169,8 @@ fn v2_sign_type(name: &str) -> JsResult<v2::SignType> {
 
 /// WeChat Pay v2 signature (upper-case hex) of `params` with the API key.
 #[wasm_bindgen]
-pub fn wechat_v2_sign(params: JsValue, key: &str, sign_type: &str) -> JsResult<String> {
-    let params = params_in("params", params)?;
+pub fn wechat_v2_sign(params: Vec<String>, key: &str, sign_type: &str) -> JsResult<String> {
+    let params = pairs_in(params)?;
     let sign_type = v2_sign_type(sign_type)?;
     if key.is_empty() {
         return Err(js_error(&Error::invalid_key(
@@ -156,21 +183,21 @@ pub fn wechat_v2_sign(params: JsValue, key: &str, sign_type: &str) -> JsResult<S
 
 /// Verifies the `sign` of `params`; returns the sign type that matched.
 #[wasm_bindgen]
-pub fn wechat_v2_verify(params: JsValue, key: &str) -> JsResult<String> {
-    let params = params_in("params", params)?;
+pub fn wechat_v2_verify(params: Vec<String>, key: &str) -> JsResult<String> {
+    let params = pairs_in(params)?;
     Ok(core(v2::verify(&params, key))?.as_str().to_string())
 }
 
 /// The v2 string to sign with the key masked (for showing what was signed).
 #[wasm_bindgen]
-pub fn wechat_v2_string_to_sign(params: JsValue) -> JsResult<String> {
-    Ok(v2::string_to_sign_masked(&params_in("params", params)?))
+pub fn wechat_v2_string_to_sign(params: Vec<String>) -> JsResult<String> {
+    Ok(v2::string_to_sign_masked(&pairs_in(params)?))
 }
 
 /// Encodes parameters as a WeChat Pay v2 `<xml>` body.
 #[wasm_bindgen]
-pub fn wechat_xml_encode(params: JsValue) -> JsResult<String> {
-    Ok(xml::encode(&params_in("params", params)?))
+pub fn wechat_xml_encode(params: Vec<String>) -> JsResult<String> {
+    Ok(xml::encode(&pairs_in(params)?))
 }
 
 /// Decodes a WeChat Pay v2 XML body into an object of strings.
@@ -555,52 +582,56 @@ fn alipay_sign_type(name: &str) -> JsResult<alipay::SignType> {
     core(name.parse())
 }
 
-#[derive(Serialize)]
-struct Prepared {
-    params: Params,
-    text: String,
-    hash: &'static str,
-}
-
-/// Step 1 of Alipay signing: sets `sign_type`, drops `sign`, returns
-/// `{params, text, hash}` (`hash`: `SHA256` or `SHA1`).
+/// Step 1 of Alipay signing: sets `sign_type`, drops `sign`; returns
+/// `[text, hash, key, value, …]`: the string to sign, `SHA256` or `SHA1`, then the
+/// parameters to pass to [`alipay_assemble_signed`].
 #[wasm_bindgen]
-pub fn alipay_prepare_sign(params: JsValue, sign_type: &str) -> JsResult<JsValue> {
+pub fn alipay_prepare_sign(params: Vec<String>, sign_type: &str) -> JsResult<Vec<String>> {
     let st = alipay_sign_type(sign_type)?;
-    let (params, text) = alipay::sign::prepare_sign(params_in("params", params)?, st);
+    let (params, text) = alipay::sign::prepare_sign(pairs_in(params)?, st);
     let hash = match st.hash() {
         RsaHash::Sha256 => "SHA256",
         RsaHash::Sha1 => "SHA1",
     };
-    to_js(&Prepared { params, text, hash })
+    let mut out = vec![text, hash.to_string()];
+    out.extend(pairs_out(params));
+    Ok(out)
 }
 
-/// Step 2 of Alipay signing: adds the base64 `sign`.
+/// Step 2 of Alipay signing: adds the base64 `sign`; returns `[key, value, …]`.
 #[wasm_bindgen]
-pub fn alipay_assemble_signed(params: JsValue, signature_b64: &str) -> JsResult<JsValue> {
-    let params = params_in("params", params)?;
-    to_js(&core(alipay::sign::assemble_signed(params, signature_b64))?)
+pub fn alipay_assemble_signed(params: Vec<String>, signature_b64: &str) -> JsResult<Vec<String>> {
+    let params = pairs_in(params)?;
+    Ok(pairs_out(core(alipay::sign::assemble_signed(
+        params,
+        signature_b64,
+    ))?))
 }
 
-/// Alipay request signing in pure Rust: returns the parameters with `sign_type` and `sign`.
+/// Alipay request signing in pure Rust: the parameters with `sign_type` and `sign`,
+/// as `[key, value, …]`.
 #[wasm_bindgen]
-pub fn alipay_sign(params: JsValue, private_key_text: &str, sign_type: &str) -> JsResult<JsValue> {
+pub fn alipay_sign(
+    params: Vec<String>,
+    private_key_text: &str,
+    sign_type: &str,
+) -> JsResult<Vec<String>> {
     let st = alipay_sign_type(sign_type)?;
-    let params = params_in("params", params)?;
+    let params = pairs_in(params)?;
     let key = private_key(private_key_text)?;
-    to_js(&core(alipay::sign_params(params, &key, st))?)
+    Ok(pairs_out(core(alipay::sign_params(params, &key, st))?))
 }
 
 /// The Alipay string to sign (sorted `k=v&…`, empty values and `sign` left out).
 #[wasm_bindgen]
-pub fn alipay_string_to_sign(params: JsValue) -> JsResult<String> {
-    Ok(alipay::string_to_sign(&params_in("params", params)?))
+pub fn alipay_string_to_sign(params: Vec<String>) -> JsResult<String> {
+    Ok(alipay::string_to_sign(&pairs_in(params)?))
 }
 
 /// The `orderString` of signed parameters (APP pay).
 #[wasm_bindgen]
-pub fn alipay_order_string(signed: JsValue) -> JsResult<String> {
-    core(alipay::order_string(&params_in("params", signed)?))
+pub fn alipay_order_string(signed: Vec<String>) -> JsResult<String> {
+    core(alipay::order_string(&pairs_in(signed)?))
 }
 
 /// Verifies an Alipay notify from its raw form body; returns its parameters.
