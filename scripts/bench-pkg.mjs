@@ -44,7 +44,6 @@ const sdk = new AlipaySdk({ appId: ali.app_id, privateKey: appKey, alipayPublicK
 const nodeKey = crypto.createPrivateKey(wechatKey);
 const appNodeKey = crypto.createPrivateKey(appKey);
 const wxpKey = Rsa.from(wechatKey);
-const aliText = edgepay.alipayStringToSign(ali);
 
 const rows = [];
 async function row(name, ours, node, peer, peerName) {
@@ -72,7 +71,14 @@ await row('AES-GCM decrypt (WebCrypto)', () => edgepay.v3Decrypt(gcmArgs), () =>
 set('wasm');
 await row('AES-GCM decrypt (pure wasm)', () => edgepay.v3Decrypt(gcmArgs), null, null);
 set('webcrypto');
-await row('Alipay RSA2 sign (WebCrypto)', () => edgepay.alipaySign(ali, appKey), () => crypto.sign('sha256', Buffer.from(aliText), appNodeKey).toString('base64'), () => sdk.sdkExecute('alipay.trade.app.pay', { bizContent: { out_trade_no: '1' } }), 'alipay-sdk sdkExecute');
+// node:crypto does the same work: build the sorted string to sign, sign, add sign to the params.
+const nodeAlipaySign = () => {
+  const p = { ...ali, sign_type: 'RSA2' };
+  const s = Object.keys(p).filter((k) => k !== 'sign' && p[k] !== '').sort().map((k) => `${k}=${p[k]}`).join('&');
+  p.sign = crypto.sign('sha256', Buffer.from(s), appNodeKey).toString('base64');
+  return p;
+};
+await row('Alipay RSA2 sign (WebCrypto)', () => edgepay.alipaySign(ali, appKey), nodeAlipaySign, () => sdk.sdkExecute('alipay.trade.app.pay', { bizContent: { out_trade_no: '1' } }), 'alipay-sdk sdkExecute');
 set('wasm');
 await row('Alipay RSA2 sign (pure wasm)', () => edgepay.alipaySign(ali, appKey), null, null);
 set('auto');
