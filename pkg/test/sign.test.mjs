@@ -220,3 +220,42 @@ test('index.d.ts declares every export of index.js', async () => {
   const missing = Object.keys(edgepay).filter((k) => !declared.has(k));
   assert.deepEqual(missing, []);
 });
+
+test('junk into every parser gives EdgepayErrors, never a wasm trap', async () => {
+  await edgepay.init();
+  let seed = 7;
+  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const junkBytes = (n) => Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
+  const junkText = (n) => String.fromCharCode(...Array.from({ length: n }, () => Math.floor(rand() * 0xd7ff)));
+  const samples = [];
+  for (let i = 0; i < 60; i++) samples.push(junkBytes(Math.floor(rand() * 300)), junkText(Math.floor(rand() * 300)));
+  samples.push(new Uint8Array([0xff, 0xfe, 0x80]), 'x'.repeat(2_000_000), '', '<xml>' + '<a>'.repeat(10000), '{"a":' .repeat(5000));
+  const expectEdgepay = async (what, fn) => {
+    try {
+      await fn();
+    } catch (e) {
+      assert.ok(e instanceof edgepay.EdgepayError, `${what}: ${e?.name}: ${e?.message}`);
+    }
+  };
+  const headers = { 'Wechatpay-Timestamp': '1', 'Wechatpay-Nonce': 'n', 'Wechatpay-Signature': 'c2ln', 'Wechatpay-Serial': 's' };
+  for (const j of samples) {
+    const t = typeof j === 'string' ? j : new TextDecoder().decode(j);
+    await expectEdgepay('fromXml', () => edgepay.fromXml(t));
+    await expectEdgepay('alipayVerifyNotify', () => edgepay.alipayVerifyNotify(j, alipayPub));
+    await expectEdgepay('alipayVerifyResponse', () => edgepay.alipayVerifyResponse(t, alipayPub));
+    await expectEdgepay('v3Verify', () => edgepay.v3Verify({ headers, body: j, publicKey: wechatPub, now: 1 }));
+    await expectEdgepay('v3ParseNotify', () => edgepay.v3ParseNotify({ headers: { ...headers, 'Wechatpay-Signature': t.slice(0, 50) || 'x' }, body: j, publicKey: wechatPub, apiv3Key: 'x'.repeat(32), now: 1 }));
+    await expectEdgepay('decryptRefundReqInfo', () => edgepay.decryptRefundReqInfo(t, 'k'));
+    await expectEdgepay('alipayCertSn', () => edgepay.alipayCertSn(t));
+    await expectEdgepay('v3Sign key', () => edgepay.v3Sign('m', t));
+    await expectEdgepay('v3Decrypt', () => edgepay.v3Decrypt({ apiv3Key: 'x'.repeat(32), nonce: '123456789012', ciphertext: t }));
+    await expectEdgepay('alipayAesDecrypt', () => edgepay.alipayAesDecrypt('aa4BtZ4tspm2wnXLb1ThQA==', t));
+  }
+  for (const input of [null, 1, 'x', [], { appid: {} }, { appid: 'a', prepayId: 'p', timestamp: 'soon' }, { appid: 'a', prepayId: 'p', timestamp: Infinity }]) {
+    await expectEdgepay('payParamsV2', () => edgepay.payParamsV2('jsapi', input, 'k'));
+    await expectEdgepay('payParamsV3', () => edgepay.payParamsV3('jsapi', input, wechatKey));
+  }
+  // the module still works afterwards (no trap left it poisoned)
+  const v = W.v2_sign_official;
+  assert.equal(edgepay.signV2(v.params, v.key), v.md5);
+});
