@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent setup for a fresh machine: installs only what is missing.
-# Usage: scripts/setup.sh [rust|node|chromium|all]   (default: all)
+# Usage: scripts/setup.sh [rust|node|chromium|wasm|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
@@ -38,10 +38,29 @@ need_chromium() {
   fi
 }
 
+# The wasm toolchain for the npm package (pkg/): target, wasm-bindgen CLI pinned to the
+# library's exact version (=0.2.130 in Cargo.toml), wasm-pack (always run with --mode no-install).
+WASM_BINDGEN_VERSION=0.2.130
+need_wasm() {
+  need_rust
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    say "rustup target add wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown
+  fi
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
+    # Not --locked: the CLI's lock file pins a webpki-roots release the registry no longer serves.
+    say "cargo install wasm-bindgen-cli --version $WASM_BINDGEN_VERSION"
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  fi
+  if ! command -v wasm-pack >/dev/null; then
+    say "cargo install wasm-pack --locked"; cargo install wasm-pack --locked
+  fi
+}
+
 case "$what" in
   rust) need_rust ;;
   node) need_node ;;
   chromium) need_chromium ;;
-  all) need_rust; need_node; need_chromium ;;
-  *) echo "usage: $0 [rust|node|chromium|all]" >&2; exit 2 ;;
+  wasm) need_wasm; need_node ;;
+  all) need_rust; need_node; need_chromium; need_wasm ;;
+  *) echo "usage: $0 [rust|node|chromium|wasm|all]" >&2; exit 2 ;;
 esac

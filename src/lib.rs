@@ -22,6 +22,8 @@ pub mod alipay;
 pub mod crypto;
 pub mod error;
 pub mod params;
+#[cfg(feature = "wasm")]
+pub mod wasm;
 pub mod wechat;
 
 pub use error::{Error, Format, Result, UpstreamError};

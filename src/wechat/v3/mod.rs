@@ -55,8 +55,8 @@ pub use auth::{
 };
 pub use certificates::{load_certificates, parse_certificates, PlatformCertificate};
 pub use notify::{
-    decrypt_notify, parse_notify, ExpectedOrder, Notify, NotifyEnvelope, NotifyEvent, NotifyReply,
-    RefundResource, Transaction,
+    decrypt_notify, notify_from_plaintext, parse_notify, ExpectedOrder, Notify, NotifyEnvelope,
+    NotifyEvent, NotifyReply, RefundResource, Transaction,
 };
 pub use requests::{
     check_response, close, parse_empty_response, parse_prepay_response, parse_refund_response,
@@ -65,7 +65,8 @@ pub use requests::{
     SceneInfo,
 };
 pub use resource::{
-    decrypt, decrypt_resource, decrypt_to_string, encrypt_resource, EncryptedResource,
+    decrypt, decrypt_input, decrypt_resource, decrypt_resource_input, decrypt_to_string,
+    encrypt_resource, EncryptedResource,
 };
 pub use sensitive::{decrypt_sensitive, encrypt_sensitive};
 pub use verify::{

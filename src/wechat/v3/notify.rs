@@ -214,6 +214,13 @@ pub struct Notify {
 /// Does not verify: use [`parse_notify`] for bodies from the network.
 pub fn decrypt_notify(envelope: NotifyEnvelope, apiv3_key: &[u8]) -> Result<Notify> {
     let plaintext = decrypt_to_string(apiv3_key, &envelope.resource)?;
+    notify_from_plaintext(envelope, plaintext)
+}
+
+/// The last step of a two-step [`decrypt_notify`] for an outside AEAD
+/// (WebCrypto): types the resource `plaintext` decrypted from `envelope`
+/// (see [`super::resource::decrypt_resource_input`]) by `event_type`.
+pub fn notify_from_plaintext(envelope: NotifyEnvelope, plaintext: String) -> Result<Notify> {
     let bytes = plaintext.as_bytes();
     let event = if envelope.event_type.starts_with("TRANSACTION.") {
         NotifyEvent::Transaction(from_json("transaction", bytes)?)

@@ -5,7 +5,7 @@
 //! `ciphertext` = base64(ciphertext ‖ 16-byte tag). The tag is always checked.
 
 use crate::crypto::encoding::{b64decode, b64encode, utf8};
-use crate::crypto::symmetric::{aes_256_gcm_decrypt, aes_256_gcm_encrypt};
+use crate::crypto::symmetric::{aes_256_gcm_decrypt, aes_256_gcm_encrypt, GCM_TAG_LEN};
 use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 
@@ -64,6 +64,26 @@ pub fn decrypt(
     associated_data: &str,
     ciphertext_b64: &str,
 ) -> Result<Vec<u8>> {
+    let ct = decrypt_input(apiv3_key, nonce, ciphertext_b64)?;
+    aes_256_gcm_decrypt(apiv3_key, nonce.as_bytes(), associated_data.as_bytes(), &ct)
+}
+
+/// The first step of a two-step [`decrypt`] for an outside AEAD (WebCrypto):
+/// checks the key (32 bytes) and the nonce (12 bytes) and returns the decoded
+/// `ciphertext ‖ tag` (at least the 16-byte tag), exactly as [`decrypt`] would
+/// pass it to AES-256-GCM. A failed tag check outside maps to
+/// [`Error::DecryptFailed`].
+///
+/// ```
+/// let ct = edgepay::wechat::v3::resource::decrypt_input(
+///     b"a7cde1ZJB1kG2e7VfTs3jQzaWizur8Gb",
+///     "uluk4a9R25RW",
+///     "ulwSiIajGClcvcOYvOQ7+l+0PAbzzwI=",
+/// )
+/// .unwrap();
+/// assert_eq!(ct.len(), "message".len() + 16);
+/// ```
+pub fn decrypt_input(apiv3_key: &[u8], nonce: &str, ciphertext_b64: &str) -> Result<Vec<u8>> {
     check_key(apiv3_key)?;
     if nonce.is_empty() {
         return Err(Error::missing("nonce"));
@@ -75,25 +95,38 @@ pub fn decrypt(
         ));
     }
     let ct = b64decode("ciphertext", ciphertext_b64)?;
-    aes_256_gcm_decrypt(apiv3_key, nonce.as_bytes(), associated_data.as_bytes(), &ct)
+    if ct.len() < GCM_TAG_LEN {
+        return Err(Error::invalid(
+            "ciphertext",
+            format!("{} bytes is shorter than the 16-byte GCM tag", ct.len()),
+        ));
+    }
+    Ok(ct)
 }
 
 /// Decrypts a resource. The algorithm must be `AEAD_AES_256_GCM`, the key 32
 /// bytes ([`Error::InvalidKey`] naming `apiv3_key` otherwise); a wrong key,
 /// nonce, AAD or a tampered ciphertext gives [`Error::DecryptFailed`].
 pub fn decrypt_resource(apiv3_key: &[u8], resource: &EncryptedResource) -> Result<Vec<u8>> {
+    let ct = decrypt_resource_input(apiv3_key, resource)?;
+    aes_256_gcm_decrypt(
+        apiv3_key,
+        resource.nonce.as_bytes(),
+        resource.associated_data.as_bytes(),
+        &ct,
+    )
+}
+
+/// The first step of a two-step [`decrypt_resource`] for an outside AEAD
+/// (WebCrypto): checks the algorithm, then as [`decrypt_input`].
+pub fn decrypt_resource_input(apiv3_key: &[u8], resource: &EncryptedResource) -> Result<Vec<u8>> {
     if resource.algorithm != AEAD_AES_256_GCM {
         return Err(Error::invalid(
             "algorithm",
             format!("must be {AEAD_AES_256_GCM}"),
         ));
     }
-    decrypt(
-        apiv3_key,
-        &resource.nonce,
-        &resource.associated_data,
-        &resource.ciphertext,
-    )
+    decrypt_input(apiv3_key, &resource.nonce, &resource.ciphertext)
 }
 
 /// [`decrypt_resource`], as UTF-8 text (the plaintext is JSON or PEM).

@@ -1,0 +1,691 @@
+//! Thin `wasm-bindgen` layer (feature `wasm`) for the npm package `edgepay`.
+//!
+//! Each function converts JS values, calls the core and converts the result
+//! back; there is no protocol logic here. Errors become JS `Error`s named
+//! `EdgepayError` with the core's [`Error::code`] as `code`, [`Error::field`]
+//! as `field` (or `undefined`) and `verificationFailure`
+//! ([`Error::is_verification_failure`]).
+//!
+//! These exports are the raw layer under `pkg/index.js`, which adds the
+//! idiomatic JS API, automatic initialisation and the WebCrypto fast path for
+//! RSA and AES-GCM (using the two-step functions below: build the message,
+//! sign or decrypt outside, assemble).
+
+use crate::crypto::encoding::{b64encode, utf8};
+use crate::crypto::{PrivateKey, PublicKey, RsaHash, Signer};
+use crate::error::{Error, Result};
+use crate::params::Params;
+use crate::wechat::client_params::{self, ClientKind, PayInput};
+use crate::wechat::v3::{self, KeySet, NotifyEnvelope, NotifyEvent, SignedHeaders};
+use crate::wechat::{jssdk, v2, xml};
+use crate::{alipay, wechat};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use wasm_bindgen::prelude::*;
+
+type JsResult<T> = std::result::Result<T, JsValue>;
+
+/// Converts a core error into a JS `Error` with `code`, `field` and `verificationFailure`.
+pub fn js_error(e: &Error) -> JsValue {
+    let err = js_sys::Error::new(&e.to_string());
+    err.set_name("EdgepayError");
+    let field = e.field().map_or(JsValue::UNDEFINED, JsValue::from_str);
+    // Setting own properties on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(&err, &"code".into(), &e.code().into());
+    let _ = js_sys::Reflect::set(&err, &"field".into(), &field);
+    let _ = js_sys::Reflect::set(
+        &err,
+        &"verificationFailure".into(),
+        &e.is_verification_failure().into(),
+    );
+    err.into()
+}
+
+fn core<T>(r: Result<T>) -> JsResult<T> {
+    r.map_err(|e| js_error(&e))
+}
+
+fn to_js<T: Serialize + ?Sized>(value: &T) -> JsResult<JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| {
+            js_error(&Error::Crypto {
+                reason: format!("cannot convert the result to JS: {e}"),
+            })
+        })
+}
+
+/// A flat parameter object: string or finite number values; `null`/`undefined` are absent.
+fn params_in(field: &str, value: JsValue) -> JsResult<Params> {
+    let map: BTreeMap<String, serde_json::Value> =
+        serde_wasm_bindgen::from_value(value).map_err(|_| {
+            js_error(&Error::invalid(
+                field,
+                "must be an object whose values are strings or numbers",
+            ))
+        })?;
+    let mut out = Params::new();
+    for (k, v) in map {
+        match v {
+            serde_json::Value::String(s) => {
+                out.insert(k, s);
+            }
+            serde_json::Value::Number(n) => {
+                out.insert(k, n.to_string());
+            }
+            serde_json::Value::Null => {}
+            _ => {
+                return Err(js_error(&Error::invalid(
+                    k,
+                    "must be a string or a number (serialise nested objects to JSON text first)",
+                )))
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Parameters passed as a flat `[key, value, key, value, …]` array of strings (the JS
+/// layer flattens objects: much cheaper than converting an object field by field).
+fn pairs_in(flat: Vec<String>) -> JsResult<Params> {
+    if flat.len() % 2 != 0 {
+        return Err(js_error(&Error::invalid(
+            "params",
+            "must be a flat [key, value, …] list",
+        )));
+    }
+    let mut out = Params::new();
+    let mut it = flat.into_iter();
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        out.insert(k, v);
+    }
+    Ok(out)
+}
+
+/// Parameters out as a flat `[key, value, …]` array (sorted by key).
+fn pairs_out(params: Params) -> Vec<String> {
+    let mut out = Vec::with_capacity(params.len() * 2);
+    for (k, v) in params {
+        out.push(k);
+        out.push(v);
+    }
+    out
+}
+
+/// A JS number that must be a whole number of seconds.
+fn int_in(field: &str, v: f64) -> JsResult<i64> {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() <= 9_007_199_254_740_991.0 {
+        Ok(v as i64)
+    } else {
+        Err(js_error(&Error::invalid(
+            field,
+            "must be a whole number (Unix seconds)",
+        )))
+    }
+}
+
+fn rsa_hash(name: &str) -> JsResult<RsaHash> {
+    match name {
+        "SHA256" | "SHA-256" => Ok(RsaHash::Sha256),
+        "SHA1" | "SHA-1" => Ok(RsaHash::Sha1),
+        other => Err(js_error(&Error::invalid(
+            "hash",
+            format!("{other:?} is not SHA256 or SHA1"),
+        ))),
+    }
+}
+
+fn private_key(text: &str) -> JsResult<PrivateKey> {
+    core(PrivateKey::parse(text))
+}
+
+fn public_key(text: &str) -> JsResult<PublicKey> {
+    core(PublicKey::parse(text))
+}
+
+// ------------------------------------------------------------------ RSA keys
+
+/// PKCS#8 DER of a private key given as PEM (PKCS#1 or PKCS#8) or bare base64,
+/// for WebCrypto's `importKey("pkcs8", …)`.
+#[wasm_bindgen]
+pub fn private_key_pkcs8(private_key_text: &str) -> JsResult<Vec<u8>> {
+    core(private_key(private_key_text)?.to_pkcs8_der())
+}
+
+/// RSA PKCS#1 v1.5 signature of `message` (hash `SHA256` or `SHA1`) in pure
+/// Rust, base64.
+#[wasm_bindgen]
+pub fn rsa_sign(private_key_text: &str, hash: &str, message: &[u8]) -> JsResult<String> {
+    let hash = rsa_hash(hash)?;
+    let key = private_key(private_key_text)?;
+    Ok(b64encode(core(key.sign(hash, message))?))
+}
+
+// ------------------------------------------------------------- WeChat v2
+
+fn v2_sign_type(name: &str) -> JsResult<v2::SignType> {
+    core(name.parse())
+}
+
+/// WeChat Pay v2 signature (upper-case hex) of `params` with the API key.
+#[wasm_bindgen]
+pub fn wechat_v2_sign(params: Vec<String>, key: &str, sign_type: &str) -> JsResult<String> {
+    let params = pairs_in(params)?;
+    let sign_type = v2_sign_type(sign_type)?;
+    if key.is_empty() {
+        return Err(js_error(&Error::invalid_key(
+            "api_key",
+            "the API key is empty",
+        )));
+    }
+    Ok(v2::sign(&params, key, sign_type))
+}
+
+/// Verifies the `sign` of `params`; returns the sign type that matched.
+#[wasm_bindgen]
+pub fn wechat_v2_verify(params: Vec<String>, key: &str) -> JsResult<String> {
+    let params = pairs_in(params)?;
+    Ok(core(v2::verify(&params, key))?.as_str().to_string())
+}
+
+/// The v2 string to sign with the key masked (for showing what was signed).
+#[wasm_bindgen]
+pub fn wechat_v2_string_to_sign(params: Vec<String>) -> JsResult<String> {
+    Ok(v2::string_to_sign_masked(&pairs_in(params)?))
+}
+
+/// Encodes parameters as a WeChat Pay v2 `<xml>` body.
+#[wasm_bindgen]
+pub fn wechat_xml_encode(params: Vec<String>) -> JsResult<String> {
+    Ok(xml::encode(&pairs_in(params)?))
+}
+
+/// Decodes a WeChat Pay v2 XML body into an object of strings.
+#[wasm_bindgen]
+pub fn wechat_xml_decode(text: &str) -> JsResult<JsValue> {
+    to_js(&core(xml::decode(text))?)
+}
+
+/// Decrypts a v2 refund notify `req_info` into its parameters.
+#[wasm_bindgen]
+pub fn wechat_refund_decrypt(api_key: &str, req_info: &str) -> JsResult<JsValue> {
+    to_js(&core(v2::decrypt_refund_req_info(api_key, req_info))?)
+}
+
+// ----------------------------------------------------- client parameters
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PayInputJs {
+    #[serde(default, alias = "appId")]
+    appid: String,
+    #[serde(default, alias = "prepay_id")]
+    prepay_id: String,
+    #[serde(default)]
+    timestamp: Option<f64>,
+    #[serde(default, alias = "nonceStr")]
+    nonce: String,
+    #[serde(default, alias = "partnerId", alias = "mchid")]
+    partnerid: String,
+}
+
+fn pay_input(value: JsValue) -> JsResult<(PayInputJs, i64)> {
+    let input: PayInputJs = serde_wasm_bindgen::from_value(value).map_err(|e| {
+        js_error(&Error::invalid(
+            "input",
+            format!("must be {{appid, prepayId, timestamp, nonce, partnerid?}}: {e}"),
+        ))
+    })?;
+    let ts = int_in(
+        "timestamp",
+        input
+            .timestamp
+            .ok_or_else(|| js_error(&Error::missing("timestamp")))?,
+    )?;
+    Ok((input, ts))
+}
+
+fn as_core(input: &PayInputJs, timestamp: i64) -> PayInput<'_> {
+    PayInput {
+        appid: &input.appid,
+        prepay_id: &input.prepay_id,
+        timestamp,
+        nonce: &input.nonce,
+        partnerid: &input.partnerid,
+    }
+}
+
+fn kind(name: &str) -> JsResult<ClientKind> {
+    core(name.parse())
+}
+
+/// Client parameters signed with the v2 API key (`kind`: jsapi, jssdk, miniprogram, app).
+#[wasm_bindgen]
+pub fn wechat_pay_params_v2(
+    kind_name: &str,
+    input: JsValue,
+    key: &str,
+    sign_type: &str,
+) -> JsResult<JsValue> {
+    let kind = kind(kind_name)?;
+    let (input, ts) = pay_input(input)?;
+    let sign_type = v2_sign_type(sign_type)?;
+    to_js(&core(client_params::v2(
+        kind,
+        &as_core(&input, ts),
+        key,
+        sign_type,
+    ))?)
+}
+
+/// Step 1 of v3 client parameters: the message to sign with SHA256withRSA.
+#[wasm_bindgen]
+pub fn wechat_pay_params_v3_message(kind_name: &str, input: JsValue) -> JsResult<String> {
+    let kind = kind(kind_name)?;
+    let (input, ts) = pay_input(input)?;
+    core(client_params::v3_message(kind, &as_core(&input, ts)))
+}
+
+/// Step 2 of v3 client parameters: assemble them around a base64 signature.
+#[wasm_bindgen]
+pub fn wechat_pay_params_v3_assemble(
+    kind_name: &str,
+    input: JsValue,
+    signature_b64: &str,
+) -> JsResult<JsValue> {
+    let kind = kind(kind_name)?;
+    let (input, ts) = pay_input(input)?;
+    to_js(&core(client_params::v3_assemble(
+        kind,
+        &as_core(&input, ts),
+        signature_b64,
+    ))?)
+}
+
+/// v3 client parameters signed in pure Rust.
+#[wasm_bindgen]
+pub fn wechat_pay_params_v3(
+    kind_name: &str,
+    input: JsValue,
+    private_key_text: &str,
+) -> JsResult<JsValue> {
+    let kind = kind(kind_name)?;
+    let (input, ts) = pay_input(input)?;
+    let key = private_key(private_key_text)?;
+    to_js(&core(client_params::v3(kind, &as_core(&input, ts), &key))?)
+}
+
+// ---------------------------------------------------------------- JS-SDK
+
+/// The `wx.config` signature (SHA1 hex).
+#[wasm_bindgen]
+pub fn wechat_jssdk_signature(
+    jsapi_ticket: &str,
+    noncestr: &str,
+    timestamp: f64,
+    url: &str,
+) -> JsResult<String> {
+    let ts = int_in("timestamp", timestamp)?;
+    Ok(jssdk::signature(jsapi_ticket, noncestr, ts, url))
+}
+
+/// The signed `wx.config` fields `{appId, timestamp, nonceStr, signature}`.
+#[wasm_bindgen]
+pub fn wechat_jssdk_config(
+    appid: &str,
+    jsapi_ticket: &str,
+    noncestr: &str,
+    timestamp: f64,
+    url: &str,
+) -> JsResult<JsValue> {
+    let ts = int_in("timestamp", timestamp)?;
+    to_js(&jssdk::config(appid, jsapi_ticket, noncestr, ts, url))
+}
+
+// ------------------------------------------------------------- WeChat v3
+
+/// Step 1 of the v3 `Authorization`: the message to sign (also checks mchid and serial).
+#[wasm_bindgen]
+pub fn wechat_v3_auth_message(
+    mchid: &str,
+    serial_no: &str,
+    method: &str,
+    url: &str,
+    timestamp: f64,
+    nonce: &str,
+    body: &str,
+) -> JsResult<String> {
+    let ts = int_in("timestamp", timestamp)?;
+    // The header step checks mchid and serial; run it with a placeholder
+    // signature first so bad input fails before an RSA operation.
+    core(v3::authorization_header(mchid, serial_no, ts, nonce, "x"))?;
+    core(v3::authorization_message(method, url, ts, nonce, body))
+}
+
+/// Step 2 of the v3 `Authorization`: the header value around a base64 signature.
+#[wasm_bindgen]
+pub fn wechat_v3_auth_header(
+    mchid: &str,
+    serial_no: &str,
+    timestamp: f64,
+    nonce: &str,
+    signature_b64: &str,
+) -> JsResult<String> {
+    let ts = int_in("timestamp", timestamp)?;
+    core(v3::authorization_header(
+        mchid,
+        serial_no,
+        ts,
+        nonce,
+        signature_b64,
+    ))
+}
+
+/// The v3 `Authorization` header value, signed in pure Rust.
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn wechat_v3_authorization(
+    private_key_text: &str,
+    mchid: &str,
+    serial_no: &str,
+    method: &str,
+    url: &str,
+    timestamp: f64,
+    nonce: &str,
+    body: &str,
+) -> JsResult<String> {
+    let ts = int_in("timestamp", timestamp)?;
+    let key = private_key(private_key_text)?;
+    let creds = v3::Credentials::new(mchid, serial_no);
+    core(v3::authorization(
+        &key, &creds, method, url, ts, nonce, body,
+    ))
+}
+
+/// Verifies a v3 response or notify: `public_key` is one key/certificate text
+/// (serial not checked) or an object `{serial: key or certificate text}`.
+fn verify_v3(headers: JsValue, body: &[u8], public_key: JsValue, now: i64) -> JsResult<()> {
+    let headers = params_in("headers", headers)?;
+    let headers = core(SignedHeaders::from_headers(headers.iter()))?;
+    if let Some(text) = public_key.as_string() {
+        let key = self::public_key(&text)?;
+        return core(v3::verify_with_key(&key, &headers, body, now));
+    }
+    let keys = params_in("publicKey", public_key)?;
+    let mut set = KeySet::new();
+    for (serial, text) in &keys {
+        core(set.insert_public_key(serial, self::public_key(text)?))?;
+    }
+    core(v3::verify(&set, &headers, body, now))
+}
+
+/// Verifies a v3 signature over the raw body bytes (300 s window, SIGNTEST probes refused).
+#[wasm_bindgen]
+pub fn wechat_v3_verify(
+    headers: JsValue,
+    body: &[u8],
+    public_key: JsValue,
+    now: f64,
+) -> JsResult<()> {
+    let now = int_in("now", now)?;
+    verify_v3(headers, body, public_key, now)
+}
+
+/// Step 1 of an outside AES-GCM decryption: checks and returns `ciphertext ‖ tag`.
+#[wasm_bindgen]
+pub fn wechat_v3_decrypt_input(
+    apiv3_key: &str,
+    nonce: &str,
+    ciphertext: &str,
+) -> JsResult<Vec<u8>> {
+    core(v3::decrypt_input(apiv3_key.as_bytes(), nonce, ciphertext))
+}
+
+/// Checks that outside-decrypted bytes are UTF-8 text, as the core does.
+#[wasm_bindgen]
+pub fn plaintext_utf8(bytes: Vec<u8>) -> JsResult<String> {
+    core(utf8("plaintext", bytes))
+}
+
+/// AES-256-GCM decryption of a v3 resource in pure Rust, as UTF-8 text.
+#[wasm_bindgen]
+pub fn wechat_v3_decrypt(
+    apiv3_key: &str,
+    nonce: &str,
+    associated_data: &str,
+    ciphertext: &str,
+) -> JsResult<String> {
+    let plain = core(v3::decrypt(
+        apiv3_key.as_bytes(),
+        nonce,
+        associated_data,
+        ciphertext,
+    ))?;
+    core(utf8("plaintext", plain))
+}
+
+#[derive(Serialize)]
+struct NotifyPrepared {
+    nonce: String,
+    associated_data: String,
+    #[serde(with = "serde_bytes_as_array")]
+    ciphertext: Vec<u8>,
+}
+
+mod serde_bytes_as_array {
+    pub fn serialize<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(v)
+    }
+}
+
+/// Step 1 of a v3 notify with outside AES-GCM: verifies the signature, parses
+/// the envelope and returns `{nonce, associated_data, ciphertext}` to decrypt.
+#[wasm_bindgen]
+pub fn wechat_v3_notify_prepare(
+    headers: JsValue,
+    body: &[u8],
+    public_key: JsValue,
+    apiv3_key: &str,
+    now: f64,
+) -> JsResult<JsValue> {
+    let now = int_in("now", now)?;
+    verify_v3(headers, body, public_key, now)?;
+    let env = core(NotifyEnvelope::parse(body))?;
+    let ciphertext = core(v3::decrypt_resource_input(
+        apiv3_key.as_bytes(),
+        &env.resource,
+    ))?;
+    let prepared = NotifyPrepared {
+        nonce: env.resource.nonce,
+        associated_data: env.resource.associated_data,
+        ciphertext,
+    };
+    // Not json_compatible(): that would turn the bytes into an Array, not a Uint8Array.
+    prepared
+        .serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
+        .map_err(|e| {
+            js_error(&Error::Crypto {
+                reason: format!("cannot convert the result to JS: {e}"),
+            })
+        })
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NotifyJs<'a> {
+    id: &'a str,
+    create_time: &'a str,
+    event_type: &'a str,
+    resource_type: &'a str,
+    summary: &'a str,
+    original_type: &'a str,
+    /// `transaction`, `refund` or `other`.
+    kind: &'static str,
+    /// The decrypted resource, typed by the core (wire field names).
+    resource: serde_json::Value,
+    plaintext: &'a str,
+}
+
+fn notify_out(n: &v3::Notify) -> JsResult<JsValue> {
+    let (kind, resource) = match &n.event {
+        NotifyEvent::Transaction(t) => ("transaction", serde_json::to_value(t)),
+        NotifyEvent::Refund(r) => ("refund", serde_json::to_value(r)),
+        NotifyEvent::Other(v) => ("other", Ok(v.clone())),
+    };
+    let resource = resource.map_err(|e| {
+        js_error(&Error::Crypto {
+            reason: format!("cannot convert the resource: {e}"),
+        })
+    })?;
+    to_js(&NotifyJs {
+        id: &n.envelope.id,
+        create_time: &n.envelope.create_time,
+        event_type: &n.envelope.event_type,
+        resource_type: &n.envelope.resource_type,
+        summary: &n.envelope.summary,
+        original_type: &n.envelope.resource.original_type,
+        kind,
+        resource,
+        plaintext: &n.plaintext,
+    })
+}
+
+/// Step 2 of a v3 notify with outside AES-GCM: types the decrypted plaintext.
+#[wasm_bindgen]
+pub fn wechat_v3_notify_finish(body: &[u8], plaintext: Vec<u8>) -> JsResult<JsValue> {
+    let env = core(NotifyEnvelope::parse(body))?;
+    let text = core(utf8("plaintext", plaintext))?;
+    notify_out(&core(v3::notify_from_plaintext(env, text))?)
+}
+
+/// A whole v3 notify in pure Rust: verify, decrypt, type.
+#[wasm_bindgen]
+pub fn wechat_v3_notify(
+    headers: JsValue,
+    body: &[u8],
+    public_key: JsValue,
+    apiv3_key: &str,
+    now: f64,
+) -> JsResult<JsValue> {
+    let now = int_in("now", now)?;
+    verify_v3(headers, body, public_key, now)?;
+    let env = core(NotifyEnvelope::parse(body))?;
+    notify_out(&core(wechat::v3::decrypt_notify(
+        env,
+        apiv3_key.as_bytes(),
+    ))?)
+}
+
+// ----------------------------------------------------------------- Alipay
+
+fn alipay_sign_type(name: &str) -> JsResult<alipay::SignType> {
+    core(name.parse())
+}
+
+/// Step 1 of Alipay signing: sets `sign_type`, drops `sign`; returns
+/// `[text, hash, key, value, …]`: the string to sign, `SHA256` or `SHA1`, then the
+/// parameters to pass to [`alipay_assemble_signed`].
+#[wasm_bindgen]
+pub fn alipay_prepare_sign(params: Vec<String>, sign_type: &str) -> JsResult<Vec<String>> {
+    let st = alipay_sign_type(sign_type)?;
+    let (params, text) = alipay::sign::prepare_sign(pairs_in(params)?, st);
+    let hash = match st.hash() {
+        RsaHash::Sha256 => "SHA256",
+        RsaHash::Sha1 => "SHA1",
+    };
+    let mut out = vec![text, hash.to_string()];
+    out.extend(pairs_out(params));
+    Ok(out)
+}
+
+/// Step 2 of Alipay signing: adds the base64 `sign`; returns `[key, value, …]`.
+#[wasm_bindgen]
+pub fn alipay_assemble_signed(params: Vec<String>, signature_b64: &str) -> JsResult<Vec<String>> {
+    let params = pairs_in(params)?;
+    Ok(pairs_out(core(alipay::sign::assemble_signed(
+        params,
+        signature_b64,
+    ))?))
+}
+
+/// Alipay request signing in pure Rust: the parameters with `sign_type` and `sign`,
+/// as `[key, value, …]`.
+#[wasm_bindgen]
+pub fn alipay_sign(
+    params: Vec<String>,
+    private_key_text: &str,
+    sign_type: &str,
+) -> JsResult<Vec<String>> {
+    let st = alipay_sign_type(sign_type)?;
+    let params = pairs_in(params)?;
+    let key = private_key(private_key_text)?;
+    Ok(pairs_out(core(alipay::sign_params(params, &key, st))?))
+}
+
+/// The Alipay string to sign (sorted `k=v&…`, empty values and `sign` left out).
+#[wasm_bindgen]
+pub fn alipay_string_to_sign(params: Vec<String>) -> JsResult<String> {
+    Ok(alipay::string_to_sign(&pairs_in(params)?))
+}
+
+/// The `orderString` of signed parameters (APP pay).
+#[wasm_bindgen]
+pub fn alipay_order_string(signed: Vec<String>) -> JsResult<String> {
+    core(alipay::order_string(&pairs_in(signed)?))
+}
+
+/// Verifies an Alipay notify from its raw form body; returns its parameters.
+/// `v2`: the signature covers `sign_type` too (rsaCheckV2).
+#[wasm_bindgen]
+pub fn alipay_verify_notify(raw_body: &[u8], public_key_text: &str, v2: bool) -> JsResult<JsValue> {
+    let key = public_key(public_key_text)?;
+    let params = if v2 {
+        core(alipay::notify::verify_notify_v2(raw_body, &key))?
+    } else {
+        core(alipay::verify_notify(raw_body, &key))?
+    };
+    to_js(&params)
+}
+
+/// Verifies a raw Alipay JSON response; returns the business result node.
+#[wasm_bindgen]
+pub fn alipay_verify_response(
+    raw_json: &str,
+    public_key_text: &str,
+    method: Option<String>,
+    sign_type: &str,
+) -> JsResult<JsValue> {
+    let st = alipay_sign_type(sign_type)?;
+    let key = public_key(public_key_text)?;
+    let value = core(alipay::response::verify_response_with(
+        raw_json,
+        method.as_deref().filter(|m| !m.is_empty()),
+        &key,
+        st,
+    ))?;
+    to_js(&value)
+}
+
+/// `app_cert_sn` / `alipay_cert_sn` of a PEM certificate.
+#[wasm_bindgen]
+pub fn alipay_cert_sn(pem: &str) -> JsResult<String> {
+    core(alipay::cert_sn_pem(pem))
+}
+
+/// `alipay_root_cert_sn` of the root certificate bundle.
+#[wasm_bindgen]
+pub fn alipay_root_cert_sn(pem: &str) -> JsResult<String> {
+    core(alipay::root_cert_sn(pem))
+}
+
+/// Alipay content encryption (AES-CBC, zero IV, PKCS#7), base64.
+#[wasm_bindgen]
+pub fn alipay_aes_encrypt(key_b64: &str, plaintext: &str) -> JsResult<String> {
+    core(alipay::aes_encrypt(key_b64, plaintext))
+}
+
+/// Alipay content decryption.
+#[wasm_bindgen]
+pub fn alipay_aes_decrypt(key_b64: &str, ciphertext_b64: &str) -> JsResult<String> {
+    core(alipay::aes_decrypt(key_b64, ciphertext_b64))
+}
