@@ -6,7 +6,7 @@
 CARGO ?= cargo
 NODE  ?= node
 
-.PHONY: all setup test test-rust test-node lint fmt demo emulator clean-state help
+.PHONY: all setup test test-rust test-wasm test-node build-wasm lint fmt demo emulator help
 
 all: test
 
@@ -21,18 +21,28 @@ lint:
 	@scripts/setup.sh rust
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --lib --features wasm --target wasm32-unknown-unknown -- -D warnings
 
 test-rust:
 	@scripts/setup.sh rust
 	$(CARGO) test --workspace
 
-test-node:
-	@scripts/setup.sh node
+# The signing wasm of the npm package, built once into pkg/wasm/ (skipped when up to date).
+build-wasm:
+	@scripts/setup.sh wasm
+	scripts/build-wasm.sh
+
+# The shared vectors inside Debian's Chromium: the wasm target agrees with the native one.
+test-wasm: build-wasm
+	@scripts/setup.sh chromium
+	wasm-pack test --headless --chrome --mode no-install -- --features wasm --test wasm
+
+test-node: build-wasm
 	@scripts/setup.sh chromium
 	$(NODE) --test tests/sandbox/test/ pkg/test/
 	$(NODE) scripts/size-bridge.mjs
 
-test: lint test-rust test-node
+test: lint test-rust test-wasm test-node
 
 fmt:
 	$(CARGO) fmt --all

@@ -9,6 +9,14 @@ cd "$(dirname "$0")/.."
 profile=--release
 [ "${1:-}" = "--dev" ] && profile=--dev
 
+wasm=pkg/wasm/edgepay_bg.wasm
+# Build once: skip when the wasm is newer than every input (set FORCE=1 to rebuild).
+if [ -z "${FORCE:-}" ] && [ "$profile" = --release ] && [ -f "$wasm" ] && [ -f pkg/wasm/edgepay.js ] \
+   && [ -z "$(find src Cargo.toml Cargo.lock scripts/build-wasm.sh -newer "$wasm" -print -quit)" ]; then
+  echo "[build-wasm] up to date: $wasm"
+  exit 0
+fi
+
 # opt-level z (size) for the wasm only; the native release profile keeps "s".
 export CARGO_PROFILE_RELEASE_OPT_LEVEL="${CARGO_PROFILE_RELEASE_OPT_LEVEL:-z}"
 wasm-pack build "$profile" --target web --out-dir pkg/wasm --out-name edgepay \
@@ -16,7 +24,6 @@ wasm-pack build "$profile" --target web --out-dir pkg/wasm --out-name edgepay \
 # wasm-pack writes these for a standalone package; ours is pkg/package.json.
 rm -f pkg/wasm/.gitignore pkg/wasm/package.json pkg/wasm/README.md pkg/wasm/LICENSE*
 
-wasm=pkg/wasm/edgepay_bg.wasm
 opt="${WASM_OPT_BIN:-node_modules/.bin/wasm-opt}"
 if [ "$profile" = --release ] && [ -x "$opt" ]; then
   before=$(wc -c < "$wasm")
