@@ -1,0 +1,133 @@
+//! Merchant webhooks: events are rows in D1 (written in the same transaction
+//! as the state change, with a stable id); a Queue delivers them with the
+//! `Edgepay-Signature: t=<unix>,v1=<hex hmac_sha256(WEBHOOK_SECRET, "<t>.<body>")>`
+//! header, retried with exponential backoff, dead-lettered after the last try.
+
+use crate::config;
+use crate::error::{ApiError, ApiResult};
+use crate::http;
+use crate::store::{self, num, s};
+use crate::util::now;
+use serde::{Deserialize, Serialize};
+use worker::{D1Database, Env, Method};
+
+/// A queue message: only the event id (the event itself lives in D1).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct QueueMessage {
+    /// The event id.
+    pub id: String,
+}
+
+/// Claims the event for the queue and sends it, once. A concurrent duplicate
+/// finds it claimed and does nothing. If the send fails the claim is released
+/// and the error returned (the notify then gets a failure reply and is retried).
+pub async fn enqueue(env: &Env, db: &D1Database, event_id: &str) -> ApiResult<()> {
+    let claimed = store::run_changes(store::stmt(
+        db,
+        "UPDATE events SET enqueued_at = ?2 WHERE id = ?1 AND enqueued_at IS NULL",
+        &[s(event_id), num(now())],
+    )?)
+    .await?;
+    if claimed == 0 {
+        return Ok(());
+    }
+    let queue = env.queue("WEBHOOKS").map_err(|_| ApiError::not_configured("the queue binding WEBHOOKS"))?;
+    if let Err(e) = queue.send(QueueMessage { id: event_id.to_string() }).await {
+        let _ = store::run_changes(store::stmt(db, "UPDATE events SET enqueued_at = NULL WHERE id = ?1", &[s(event_id)])?).await;
+        return Err(ApiError::internal(format!("queue send: {e}")));
+    }
+    crate::log::info("webhook_enqueued", &[("event_id", event_id.to_string())]);
+    Ok(())
+}
+
+/// The signature header value for a body at time `t`.
+pub fn signature_header(secret: &str, t: i64, body: &str) -> String {
+    let mac = edgepay::crypto::digest::hmac_sha256(secret.as_bytes(), format!("{t}.{body}").as_bytes());
+    format!("t={t},v1={}", hex::encode(mac))
+}
+
+/// The outcome of one delivery attempt.
+pub enum Outcome {
+    /// Delivered (or already delivered / unknown: nothing to do).
+    Done,
+    /// Try again after this many seconds.
+    Retry(u32),
+    /// Out of attempts: dead-letter.
+    Dead,
+}
+
+/// One delivery attempt of an event.
+pub async fn deliver(env: &Env, event_id: &str) -> ApiResult<Outcome> {
+    let db = store::db(env).await?;
+    let Some(ev) = store::get_event(&db, event_id).await? else {
+        return Ok(Outcome::Done);
+    };
+    if ev.delivered_at.is_some() || ev.dead_at.is_some() {
+        return Ok(Outcome::Done);
+    }
+    let url = config::require(env, "MERCHANT_WEBHOOK_URL")?;
+    let secret = config::require(env, "WEBHOOK_SECRET")?;
+    let order: serde_json::Value = serde_json::from_str(&ev.payload)?;
+    // Stable bytes for a stable id: built from the stored row every time.
+    let body = serde_json::json!({ "id": ev.id, "type": ev.kind, "order": order }).to_string();
+    let t = now();
+    let result = http::send(
+        Method::Post,
+        &url,
+        &[
+            ("content-type", "application/json".into()),
+            ("edgepay-signature", signature_header(&secret, t, &body)),
+            ("user-agent", "edgepay-webhooks/0.1".into()),
+        ],
+        Some(body),
+        10_000,
+    )
+    .await;
+    let attempts = ev.attempts + 1;
+    let max = config::get_i64(env, "WEBHOOK_MAX_ATTEMPTS", 10);
+    match result {
+        Ok(a) if (200..300).contains(&a.status) => {
+            store::run_changes(store::stmt(
+                &db,
+                "UPDATE events SET attempts = ?2, delivered_at = ?3, last_error = NULL WHERE id = ?1",
+                &[s(event_id), num(attempts), num(now())],
+            )?)
+            .await?;
+            crate::log::info("webhook_delivered", &[("event_id", event_id.to_string()), ("attempts", attempts.to_string())]);
+            Ok(Outcome::Done)
+        }
+        other => {
+            let err = match other {
+                Ok(a) => format!("HTTP {}", a.status),
+                Err(e) => e.message,
+            };
+            store::run_changes(store::stmt(
+                &db,
+                "UPDATE events SET attempts = ?2, last_error = ?3 WHERE id = ?1",
+                &[s(event_id), num(attempts), s(&err)],
+            )?)
+            .await?;
+            crate::log::warn("webhook_failed", &[("event_id", event_id.to_string()), ("attempts", attempts.to_string()), ("error", err)]);
+            if attempts >= max {
+                return Ok(Outcome::Dead);
+            }
+            let base = config::get_i64(env, "WEBHOOK_RETRY_BASE_SECONDS", 30).max(0);
+            let cap = config::get_i64(env, "WEBHOOK_RETRY_MAX_SECONDS", 3600).max(base);
+            let delay = base.saturating_mul(1i64 << (attempts - 1).clamp(0, 20)).min(cap);
+            Ok(Outcome::Retry(delay as u32))
+        }
+    }
+}
+
+/// Marks an event dead-lettered (from the dead-letter queue consumer).
+pub async fn mark_dead(env: &Env, event_id: &str) -> ApiResult<()> {
+    let db = store::db(env).await?;
+    store::run_changes(store::stmt(
+        &db,
+        "UPDATE events SET dead_at = ?2 WHERE id = ?1 AND delivered_at IS NULL AND dead_at IS NULL",
+        &[s(event_id), num(now())],
+    )?)
+    .await?;
+    crate::log::error("webhook_dead_lettered", &[("event_id", event_id.to_string())]);
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! Clock, nonces and small helpers (the core takes time and nonces as input).
+
+/// Unix seconds.
+pub fn now() -> i64 {
+    (js_sys::Date::now() / 1000.0) as i64
+}
+
+/// Unix milliseconds.
+pub fn now_ms() -> i64 {
+    js_sys::Date::now() as i64
+}
+
+/// `n` random bytes from the platform CSPRNG.
+pub fn random_bytes(n: usize) -> Vec<u8> {
+    let mut b = vec![0u8; n];
+    // getrandom's `js` backend uses crypto.getRandomValues; failure here is a platform bug.
+    getrandom::getrandom(&mut b).unwrap_or_else(|_| {
+        for (i, x) in b.iter_mut().enumerate() {
+            *x = ((js_sys::Math::random() * 256.0) as u8) ^ (i as u8);
+        }
+    });
+    b
+}
+
+/// A 32-character hex nonce (WeChat's `nonce_str` limit is 32).
+pub fn nonce() -> String {
+    hex::encode(random_bytes(16))
+}
+
+/// True when `s` is a valid merchant order / refund number: 1–32 chars of `[A-Za-z0-9_-|*]`.
+pub fn valid_order_no(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 32
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'|' | b'*'))
+}
+
+/// Constant-time string comparison.
+pub fn ct_eq(a: &str, b: &str) -> bool {
+    edgepay::crypto::constant_time_eq(a.as_bytes(), b.as_bytes())
+}
+
+/// Beijing time (UTC+8) `yyyyMMddHHmmss` → RFC 3339 with `+08:00`; other text passes through.
+pub fn wechat_time_to_rfc3339(t: &str) -> String {
+    if t.len() == 14 && t.bytes().all(|b| b.is_ascii_digit()) {
+        format!(
+            "{}-{}-{}T{}:{}:{}+08:00",
+            &t[0..4],
+            &t[4..6],
+            &t[6..8],
+            &t[8..10],
+            &t[10..12],
+            &t[12..14]
+        )
+    } else {
+        t.to_string()
+    }
+}
