@@ -15,6 +15,8 @@ command -v worker-build >/dev/null || { echo "worker-build not found: run script
 WASM_BINDGEN_BIN="${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen || true)}"
 [ -n "$WASM_BINDGEN_BIN" ] || { echo "wasm-bindgen not found: run scripts/setup.sh worker" >&2; exit 2; }
 export WASM_BINDGEN_BIN
+start=$(date +%s)
 echo "[build-worker] worker-build --release"
 (cd worker && worker-build --release)
-touch "$out"
+# Stamp the build with its start time: a source edited during the build is newer and rebuilds next time.
+touch -d "@$start" "$out"

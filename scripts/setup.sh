@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent setup for a fresh machine: installs only what is missing.
-# Usage: scripts/setup.sh [rust|node|all]   (default: all)
+# Usage: scripts/setup.sh [rust|node|worker|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
@@ -26,9 +26,29 @@ need_node() {
   fi
 }
 
+# The Worker (worker/): wasm32 target, wasm-bindgen 0.2.130 (must equal the crate pin),
+# worker-build 0.8.7; wrangler comes from `npm ci` (root package.json).
+need_worker() {
+  need_rust
+  if ! rustup target list --installed 2>/dev/null | grep -q '^wasm32-unknown-unknown$'; then
+    say "rustup target add wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown
+  fi
+  if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen 0.2.130" ]; then
+    # --locked fails (its lock pins a webpki-roots version the registry no longer serves).
+    say "cargo install wasm-bindgen-cli 0.2.130"
+    cargo install wasm-bindgen-cli --version 0.2.130 --locked 2>/dev/null || cargo install wasm-bindgen-cli --version 0.2.130
+  fi
+  if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "0.8.7" ]; then
+    say "cargo install worker-build 0.8.7"
+    cargo install worker-build --version 0.8.7 --locked || cargo install worker-build --version 0.8.7
+  fi
+  need_node
+}
+
 case "$what" in
   rust) need_rust ;;
   node) need_node ;;
-  all) need_rust; need_node ;;
-  *) echo "usage: $0 [rust|node|all]" >&2; exit 2 ;;
+  worker) need_worker ;;
+  all) need_rust; need_node; need_worker ;;
+  *) echo "usage: $0 [rust|node|worker|all]" >&2; exit 2 ;;
 esac

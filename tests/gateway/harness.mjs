@@ -4,7 +4,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { createHmac, timingSafeEqual, createPrivateKey } from 'node:crypto';
-import { mkdtempSync, writeFileSync, createWriteStream, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, createWriteStream, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +82,7 @@ export async function startStack({ mode = 'cert', env = {}, persistDir } = {}) {
   const emu = await startEmulator({ port: 0, timeScale: 0.001, mode });
   const receiver = await startReceiver();
   const dir = persistDir || mkdtempSync(join(tmpdir(), 'edgepay-gw-'));
+  mkdirSync(dir, { recursive: true });
   const stack = { emu, receiver, dir };
   stack.gateway = await startGateway({ emu, receiver, dir, mode, env });
   stack.close = async () => {

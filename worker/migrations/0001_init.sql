@@ -4,4 +4,4 @@ CREATE TABLE IF NOT EXISTS order_history (id INTEGER PRIMARY KEY AUTOINCREMENT, 
 CREATE INDEX IF NOT EXISTS order_history_no ON order_history(out_trade_no);
 CREATE TABLE IF NOT EXISTS notifications (id TEXT PRIMARY KEY, provider TEXT NOT NULL, kind TEXT NOT NULL, out_trade_no TEXT, body TEXT NOT NULL, received_at INTEGER NOT NULL, count INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE IF NOT EXISTS refunds (out_refund_no TEXT PRIMARY KEY, out_trade_no TEXT NOT NULL, amount INTEGER NOT NULL, status TEXT NOT NULL, refund_id TEXT, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, type TEXT NOT NULL, out_trade_no TEXT NOT NULL, payload TEXT NOT NULL, created_at INTEGER NOT NULL, enqueued_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0, delivered_at INTEGER, dead_at INTEGER, last_error TEXT);
+CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, type TEXT NOT NULL, out_trade_no TEXT NOT NULL, payload TEXT NOT NULL, created_at INTEGER NOT NULL, enqueued_at INTEGER, send_lease INTEGER, attempts INTEGER NOT NULL DEFAULT 0, lease_until INTEGER, delivered_at INTEGER, dead_at INTEGER, last_error TEXT);

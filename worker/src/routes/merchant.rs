@@ -45,6 +45,12 @@ pub async fn refund(req: Request, env: &Env, base: &str, no: &str) -> ApiResult<
 
 pub async fn expire_tokens(req: &Request, env: &Env) -> ApiResult<Response> {
     require_merchant(req, env)?;
-    tokens::expire_all(env).await?;
+    let kind = req.url()?.query_pairs().find(|(k, _)| k == "kind").map(|(_, v)| v.into_owned());
+    if let Some(k) = &kind {
+        if k != tokens::ACCESS_TOKEN && k != tokens::JSAPI_TICKET {
+            return Err(crate::error::ApiError::bad_request("invalid_field", "kind must be access_token or jsapi_ticket"));
+        }
+    }
+    tokens::expire(env, kind.as_deref()).await?;
     json(200, &json!({"ok": true}))
 }

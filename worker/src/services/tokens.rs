@@ -70,14 +70,24 @@ pub async fn refresh_if(env: &Env, kind: &str, stale: &str) -> ApiResult<String>
     broker(env, kind, Some(stale)).await
 }
 
-/// Marks every cached credential expired (operators: after rotating the app secret).
-pub async fn expire_all(env: &Env) -> ApiResult<()> {
-    LOCAL.with(|m| m.borrow_mut().clear());
+/// Marks cached credentials expired (`kind` = one of them, or all): for
+/// operators after rotating the app secret, and for tests.
+pub async fn expire(env: &Env, kind: Option<&str>) -> ApiResult<()> {
+    LOCAL.with(|m| match kind {
+        Some(k) => {
+            m.borrow_mut().remove(k);
+        }
+        None => m.borrow_mut().clear(),
+    });
     let stub = env
         .durable_object("TOKENS")
         .map_err(|_| ApiError::not_configured("the Durable Object binding TOKENS"))?
         .get_by_name("wechat")?;
-    let mut r = stub.fetch_with_str("https://tokens/expire").await?;
+    let url = match kind {
+        Some(k) => format!("https://tokens/expire?kind={k}"),
+        None => "https://tokens/expire".to_string(),
+    };
+    let mut r = stub.fetch_with_str(&url).await?;
     if r.status_code() != 200 {
         return Err(ApiError::internal(r.text().await.unwrap_or_default()));
     }
@@ -147,9 +157,15 @@ impl DurableObject for TokenBroker {
                 }
             }
             "/expire" => {
-                self.ctx.cache.borrow_mut().clear();
+                let kinds: Vec<&str> = match q.get("kind").map(String::as_str) {
+                    Some(k @ (ACCESS_TOKEN | JSAPI_TICKET)) => vec![k],
+                    _ => vec![ACCESS_TOKEN, JSAPI_TICKET],
+                };
+                for k in &kinds {
+                    self.ctx.cache.borrow_mut().remove(*k);
+                }
                 if let Ok(kv) = self.ctx.env.kv("CACHE") {
-                    for k in [ACCESS_TOKEN, JSAPI_TICKET] {
+                    for k in kinds {
                         let _ = kv.delete(&kv_key(k)).await;
                     }
                 }

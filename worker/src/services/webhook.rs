@@ -18,26 +18,44 @@ pub struct QueueMessage {
     pub id: String,
 }
 
-/// Claims the event for the queue and sends it, once. A concurrent duplicate
-/// finds it claimed and does nothing. If the send fails the claim is released
-/// and the error returned (the notify then gets a failure reply and is retried).
+/// Sends the event to the queue once. The sender holds a short lease
+/// (`send_lease`) so concurrent duplicates do not all send; `enqueued_at` is
+/// set only after the send succeeded. A duplicate that finds the lease taken
+/// waits (up to ~2 s) for `enqueued_at`, so that no notify is acknowledged
+/// before its webhook is queued; if the lease holder died, the lease expires
+/// and the provider's next retry sends it.
 pub async fn enqueue(env: &Env, db: &D1Database, event_id: &str) -> ApiResult<()> {
-    let claimed = store::run_changes(store::stmt(
-        db,
-        "UPDATE events SET enqueued_at = ?2 WHERE id = ?1 AND enqueued_at IS NULL",
-        &[s(event_id), num(now())],
-    )?)
-    .await?;
-    if claimed == 0 {
-        return Ok(());
+    for _ in 0..20 {
+        let Some(ev) = store::get_event(db, event_id).await? else {
+            return Ok(());
+        };
+        if ev.enqueued_at.is_some() || ev.delivered_at.is_some() || ev.dead_at.is_some() {
+            return Ok(());
+        }
+        let leased = store::run_changes(store::stmt(
+            db,
+            "UPDATE events SET send_lease = ?2 WHERE id = ?1 AND enqueued_at IS NULL AND (send_lease IS NULL OR send_lease < ?3)",
+            &[s(event_id), num(now() + 10), num(now())],
+        )?)
+        .await?;
+        if leased == 1 {
+            let queue = env.queue("WEBHOOKS").map_err(|_| ApiError::not_configured("the queue binding WEBHOOKS"))?;
+            if let Err(e) = queue.send(QueueMessage { id: event_id.to_string() }).await {
+                let _ = store::run_changes(store::stmt(db, "UPDATE events SET send_lease = NULL WHERE id = ?1", &[s(event_id)])?).await;
+                return Err(ApiError::internal(format!("queue send: {e}")));
+            }
+            store::run_changes(store::stmt(
+                db,
+                "UPDATE events SET enqueued_at = ?2, send_lease = NULL WHERE id = ?1",
+                &[s(event_id), num(now())],
+            )?)
+            .await?;
+            crate::log::info("webhook_enqueued", &[("event_id", event_id.to_string())]);
+            return Ok(());
+        }
+        worker::Delay::from(std::time::Duration::from_millis(100)).await;
     }
-    let queue = env.queue("WEBHOOKS").map_err(|_| ApiError::not_configured("the queue binding WEBHOOKS"))?;
-    if let Err(e) = queue.send(QueueMessage { id: event_id.to_string() }).await {
-        let _ = store::run_changes(store::stmt(db, "UPDATE events SET enqueued_at = NULL WHERE id = ?1", &[s(event_id)])?).await;
-        return Err(ApiError::internal(format!("queue send: {e}")));
-    }
-    crate::log::info("webhook_enqueued", &[("event_id", event_id.to_string())]);
-    Ok(())
+    Err(ApiError::new(503, "webhook_pending", "the webhook event is being queued by another request; retry"))
 }
 
 /// The signature header value for a body at time `t`.
@@ -65,6 +83,16 @@ pub async fn deliver(env: &Env, event_id: &str) -> ApiResult<Outcome> {
     if ev.delivered_at.is_some() || ev.dead_at.is_some() {
         return Ok(Outcome::Done);
     }
+    // One delivery at a time per event (the queue is at least once; duplicates may race).
+    let leased = store::run_changes(store::stmt(
+        &db,
+        "UPDATE events SET lease_until = ?2 WHERE id = ?1 AND delivered_at IS NULL AND dead_at IS NULL AND (lease_until IS NULL OR lease_until < ?3)",
+        &[s(event_id), num(now() + 30), num(now())],
+    )?)
+    .await?;
+    if leased == 0 {
+        return Ok(Outcome::Retry(30));
+    }
     let url = config::require(env, "MERCHANT_WEBHOOK_URL")?;
     let secret = config::require(env, "WEBHOOK_SECRET")?;
     let order: serde_json::Value = serde_json::from_str(&ev.payload)?;
@@ -89,7 +117,7 @@ pub async fn deliver(env: &Env, event_id: &str) -> ApiResult<Outcome> {
         Ok(a) if (200..300).contains(&a.status) => {
             store::run_changes(store::stmt(
                 &db,
-                "UPDATE events SET attempts = ?2, delivered_at = ?3, last_error = NULL WHERE id = ?1",
+                "UPDATE events SET attempts = ?2, delivered_at = ?3, last_error = NULL, lease_until = NULL WHERE id = ?1",
                 &[s(event_id), num(attempts), num(now())],
             )?)
             .await?;
@@ -103,7 +131,7 @@ pub async fn deliver(env: &Env, event_id: &str) -> ApiResult<Outcome> {
             };
             store::run_changes(store::stmt(
                 &db,
-                "UPDATE events SET attempts = ?2, last_error = ?3 WHERE id = ?1",
+                "UPDATE events SET attempts = ?2, last_error = ?3, lease_until = NULL WHERE id = ?1",
                 &[s(event_id), num(attempts), s(&err)],
             )?)
             .await?;
