@@ -89,7 +89,8 @@ export async function startStack({ mode = 'cert', env = {}, persistDir } = {}) {
     await stack.gateway.stop();
     await receiver.close();
     await emu.close();
-    if (!persistDir) rmSync(dir, { recursive: true, force: true });
+    if (!persistDir && !process.env.GATEWAY_KEEP_STATE) rmSync(dir, { recursive: true, force: true });
+    else console.error(`gateway state and logs kept in ${dir}`);
   };
   return stack;
 }

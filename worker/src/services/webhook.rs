@@ -39,9 +39,21 @@ pub async fn enqueue(env: &Env, db: &D1Database, event_id: &str) -> ApiResult<()
         )?)
         .await?;
         if leased == 1 {
-            let queue = env.queue("WEBHOOKS").map_err(|_| ApiError::not_configured("the queue binding WEBHOOKS"))?;
-            if let Err(e) = queue.send(QueueMessage { id: event_id.to_string() }).await {
-                let _ = store::run_changes(store::stmt(db, "UPDATE events SET send_lease = NULL WHERE id = ?1", &[s(event_id)])?).await;
+            let queue = env
+                .queue("WEBHOOKS")
+                .map_err(|_| ApiError::not_configured("the queue binding WEBHOOKS"))?;
+            if let Err(e) = queue
+                .send(QueueMessage {
+                    id: event_id.to_string(),
+                })
+                .await
+            {
+                let _ = store::run_changes(store::stmt(
+                    db,
+                    "UPDATE events SET send_lease = NULL WHERE id = ?1",
+                    &[s(event_id)],
+                )?)
+                .await;
                 return Err(ApiError::internal(format!("queue send: {e}")));
             }
             store::run_changes(store::stmt(
@@ -55,12 +67,17 @@ pub async fn enqueue(env: &Env, db: &D1Database, event_id: &str) -> ApiResult<()
         }
         worker::Delay::from(std::time::Duration::from_millis(100)).await;
     }
-    Err(ApiError::new(503, "webhook_pending", "the webhook event is being queued by another request; retry"))
+    Err(ApiError::new(
+        503,
+        "webhook_pending",
+        "the webhook event is being queued by another request; retry",
+    ))
 }
 
 /// The signature header value for a body at time `t`.
 pub fn signature_header(secret: &str, t: i64, body: &str) -> String {
-    let mac = edgepay::crypto::digest::hmac_sha256(secret.as_bytes(), format!("{t}.{body}").as_bytes());
+    let mac =
+        edgepay::crypto::digest::hmac_sha256(secret.as_bytes(), format!("{t}.{body}").as_bytes());
     format!("t={t},v1={}", hex::encode(mac))
 }
 
@@ -121,7 +138,13 @@ pub async fn deliver(env: &Env, event_id: &str) -> ApiResult<Outcome> {
                 &[s(event_id), num(attempts), num(now())],
             )?)
             .await?;
-            crate::log::info("webhook_delivered", &[("event_id", event_id.to_string()), ("attempts", attempts.to_string())]);
+            crate::log::info(
+                "webhook_delivered",
+                &[
+                    ("event_id", event_id.to_string()),
+                    ("attempts", attempts.to_string()),
+                ],
+            );
             Ok(Outcome::Done)
         }
         other => {
@@ -135,13 +158,22 @@ pub async fn deliver(env: &Env, event_id: &str) -> ApiResult<Outcome> {
                 &[s(event_id), num(attempts), s(&err)],
             )?)
             .await?;
-            crate::log::warn("webhook_failed", &[("event_id", event_id.to_string()), ("attempts", attempts.to_string()), ("error", err)]);
+            crate::log::warn(
+                "webhook_failed",
+                &[
+                    ("event_id", event_id.to_string()),
+                    ("attempts", attempts.to_string()),
+                    ("error", err),
+                ],
+            );
             if attempts >= max {
                 return Ok(Outcome::Dead);
             }
             let base = config::get_i64(env, "WEBHOOK_RETRY_BASE_SECONDS", 30).max(0);
             let cap = config::get_i64(env, "WEBHOOK_RETRY_MAX_SECONDS", 3600).max(base);
-            let delay = base.saturating_mul(1i64 << (attempts - 1).clamp(0, 20)).min(cap);
+            let delay = base
+                .saturating_mul(1i64 << (attempts - 1).clamp(0, 20))
+                .min(cap);
             Ok(Outcome::Retry(delay as u32))
         }
     }
@@ -156,6 +188,9 @@ pub async fn mark_dead(env: &Env, event_id: &str) -> ApiResult<()> {
         &[s(event_id), num(now())],
     )?)
     .await?;
-    crate::log::error("webhook_dead_lettered", &[("event_id", event_id.to_string())]);
+    crate::log::error(
+        "webhook_dead_lettered",
+        &[("event_id", event_id.to_string())],
+    );
     Ok(())
 }
