@@ -129,6 +129,7 @@ export function envFor(emu, receiver, port, mode, extra = {}) {
     WEBHOOK_MAX_ATTEMPTS: '30',
     ALLOWED_ORIGINS: `http://127.0.0.1:${port},https://shop.example`,
     RECONCILE_AFTER_SECONDS: '1',
+    PLATFORM_CERT_REFRESH_MIN_SECONDS: '1',
     ...extra,
   };
   if (mode === 'pubkey') {

@@ -22,7 +22,7 @@ pub use services::tokens::TokenBroker;
 use services::webhook::{self, Outcome, QueueMessage};
 use worker::{
     event, Context, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Request, Response,
-    Result,
+    Result, ScheduleContext, ScheduledEvent,
 };
 
 #[event(fetch)]
@@ -99,4 +99,12 @@ async fn queue(batch: MessageBatch<QueueMessage>, env: Env, _ctx: Context) -> Re
         }
     }
     Ok(())
+}
+
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    log::set_request_id("cron");
+    if let Err(e) = webhook::sweep(&env).await {
+        log::error("webhook_sweep_failed", &[("error", e.to_string())]);
+    }
 }

@@ -194,3 +194,41 @@ pub async fn mark_dead(env: &Env, event_id: &str) -> ApiResult<()> {
     );
     Ok(())
 }
+
+/// The cron sweep: queues events that were written but never queued (the
+/// request died between the state change and the send, and no provider retry
+/// came), and re-queues events whose queue message was lost (no attempt an
+/// hour after it was queued). Duplicates are harmless: delivery is leased and
+/// the id is stable.
+pub async fn sweep(env: &Env) -> ApiResult<usize> {
+    let db = store::db(env).await?;
+    let t = now();
+    store::run_changes(store::stmt(
+        &db,
+        "UPDATE events SET enqueued_at = NULL WHERE delivered_at IS NULL AND dead_at IS NULL AND attempts = 0 AND enqueued_at < ?1",
+        &[num(t - 3600)],
+    )?)
+    .await?;
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+    }
+    let rows = store::stmt(
+        &db,
+        "SELECT id FROM events WHERE enqueued_at IS NULL AND delivered_at IS NULL AND dead_at IS NULL AND created_at < ?1 ORDER BY created_at LIMIT 100",
+        &[num(t - 60)],
+    )?
+    .all()
+    .await?
+    .results::<Row>()?;
+    let mut n = 0;
+    for r in rows {
+        if enqueue(env, &db, &r.id).await.is_ok() {
+            n += 1;
+        }
+    }
+    if n > 0 {
+        crate::log::warn("webhook_sweep_requeued", &[("count", n.to_string())]);
+    }
+    Ok(n)
+}

@@ -161,11 +161,12 @@ async fn keyset(env: &Env) -> ApiResult<KeySet> {
 }
 
 /// Fetches `/v3/certificates`, decrypts them, checks the answer was signed by
-/// one of them, caches them (isolate + KV). At most once a minute per isolate:
-/// anyone can send an unknown serial.
+/// one of them, caches them (isolate + KV). At most once per
+/// `PLATFORM_CERT_REFRESH_MIN_SECONDS` (default 60) per isolate: anyone can
+/// send an unknown serial.
 async fn refresh_certificates(env: &Env) -> ApiResult<KeySet> {
     let last = KEYS.with(|c| c.borrow().as_ref().map(|(_, t)| *t).unwrap_or(0));
-    if now() - last < 60 {
+    if now() - last < config::get_i64(env, "PLATFORM_CERT_REFRESH_MIN_SECONDS", 60) {
         return keyset(env).await;
     }
     KEYS.with(|c| {
