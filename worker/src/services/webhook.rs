@@ -18,6 +18,22 @@ pub struct QueueMessage {
     pub id: String,
 }
 
+thread_local! {
+    /// Events this isolate knows to be queued (queued is final: a duplicate
+    /// notify for them needs no query).
+    static QUEUED: std::cell::RefCell<std::collections::HashSet<String>> = std::cell::RefCell::new(std::collections::HashSet::new());
+}
+
+fn remember(event_id: &str) {
+    QUEUED.with(|q| {
+        let mut q = q.borrow_mut();
+        if q.len() > 10_000 {
+            q.clear();
+        }
+        q.insert(event_id.to_string());
+    });
+}
+
 /// Sends the event to the queue once. The sender holds a short lease
 /// (`send_lease`) so concurrent duplicates do not all send; `enqueued_at` is
 /// set only after the send succeeded. A duplicate that finds the lease taken
@@ -25,11 +41,15 @@ pub struct QueueMessage {
 /// before its webhook is queued; if the lease holder died, the lease expires
 /// and the provider's next retry sends it.
 pub async fn enqueue(env: &Env, db: &D1Database, event_id: &str) -> ApiResult<()> {
+    if QUEUED.with(|q| q.borrow().contains(event_id)) {
+        return Ok(());
+    }
     for _ in 0..20 {
         let Some(ev) = store::get_event(db, event_id).await? else {
             return Ok(());
         };
         if ev.enqueued_at.is_some() || ev.delivered_at.is_some() || ev.dead_at.is_some() {
+            remember(event_id);
             return Ok(());
         }
         let leased = store::run_changes(store::stmt(
@@ -63,6 +83,7 @@ pub async fn enqueue(env: &Env, db: &D1Database, event_id: &str) -> ApiResult<()
             )?)
             .await?;
             crate::log::info("webhook_enqueued", &[("event_id", event_id.to_string())]);
+            remember(event_id);
             return Ok(());
         }
         worker::Delay::from(std::time::Duration::from_millis(100)).await;
