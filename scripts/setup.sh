@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent setup for a fresh machine: installs only what is missing.
-# Usage: scripts/setup.sh [rust|node|chromium|wasm|all]   (default: all)
+# Usage: scripts/setup.sh [rust|node|chromium|wasm|worker|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
@@ -32,9 +32,9 @@ need_chromium() {
   if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
-    say "apt-get install chromium chromium-driver"
+    say "apt-get install chromium chromium-driver fonts-wqy-microhei"
     $sudo apt-get update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-microhei >/dev/null
   fi
 }
 
@@ -56,11 +56,23 @@ need_wasm() {
   fi
 }
 
+# The Worker (worker/): the wasm toolchain above plus worker-build 0.8.7; wrangler comes from
+# `npm ci` (root package.json).
+need_worker() {
+  need_wasm
+  if [ "$(worker-build --version 2>/dev/null | awk '{print $NF}')" != "0.8.7" ]; then
+    say "cargo install worker-build 0.8.7"
+    cargo install worker-build --version 0.8.7 --locked || cargo install worker-build --version 0.8.7
+  fi
+  need_node
+}
+
 case "$what" in
   rust) need_rust ;;
   node) need_node ;;
   chromium) need_chromium ;;
   wasm) need_wasm; need_node ;;
-  all) need_rust; need_node; need_chromium; need_wasm ;;
-  *) echo "usage: $0 [rust|node|chromium|wasm|all]" >&2; exit 2 ;;
+  worker) need_worker ;;
+  all) need_rust; need_node; need_chromium; need_wasm; need_worker ;;
+  *) echo "usage: $0 [rust|node|chromium|wasm|worker|all]" >&2; exit 2 ;;
 esac

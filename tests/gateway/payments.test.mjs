@@ -1,0 +1,103 @@
+// Full payments through the gateway (wrangler dev / workerd) against the
+// emulator (an independent node:crypto implementation of the upstreams):
+// order → client pays → provider notify → state change → merchant webhook
+// (HMAC checked by the receiver with node:crypto).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startStack, api, control, waitNotify, orderNo } from './harness.mjs';
+
+let s;
+before(async () => { s = await startStack({ mode: 'cert' }); });
+after(async () => { await s?.close(); });
+
+export async function paidFlow(s, { channel, api: apiVersion, kind, expectKeys }) {
+  const no = orderNo(`${channel[0]}${apiVersion}`);
+  const body = { provider: 'wechat', channel, api: apiVersion, out_trade_no: no, amount: 1234, description: 'Coffee 咖啡', client_ip: '203.0.113.7' };
+  if (channel === 'jsapi' || channel === 'miniprogram') body.openid = s.emu.config.wechat.payer_openid;
+  const r = await api(s.gateway, 'POST', '/v1/orders', body);
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.json.status, 'NOTPAY');
+  assert.deepEqual(Object.keys(r.json.pay_params).sort(), [...expectKeys].sort());
+  // The emulator plays the WeChat client: it checks the paySign and pays.
+  const pay = await control(s.emu, 'POST', '/wechat/client-pay', { kind, params: r.json.pay_params, action: 'pay' });
+  assert.equal(pay.json.ok, true, JSON.stringify(pay.json));
+  const d = await waitNotify(s.emu, pay.json.delivery, 'acknowledged');
+  assert.equal(d.status, 'acknowledged');
+  const o = await api(s.gateway, 'GET', `/v1/orders/${no}`);
+  assert.equal(o.status, 200);
+  assert.equal(o.json.status, 'SUCCESS');
+  assert.equal(o.json.amount, 1234);
+  assert.ok(o.json.transaction_id, 'transaction id recorded');
+  assert.deepEqual(o.json.history.map((h) => h.to_status), ['SUCCESS']);
+  const ev = await s.receiver.waitFor((e) => e.order.out_trade_no === no && e.type === 'order.paid');
+  assert.equal(ev.id, `evt_paid_${no}`);
+  assert.equal(ev.order.status, 'SUCCESS');
+  assert.equal(ev.order.amount, 1234);
+  assert.equal(ev.order.transaction_id, o.json.transaction_id);
+  return no;
+}
+
+test('WeChat v2 JSAPI: order → getBrandWCPayRequest params → notify → SUCCESS → webhook', async () => {
+  await paidFlow(s, { channel: 'jsapi', api: 'v2', kind: 'jsapi', expectKeys: ['appId', 'timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] });
+});
+
+test('WeChat v3 JSAPI: RSA paySign (WebCrypto) → v3 notify (AES-GCM) → SUCCESS → webhook', async () => {
+  await paidFlow(s, { channel: 'jsapi', api: 'v3', kind: 'jsapi', expectKeys: ['appId', 'timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] });
+});
+
+test('WeChat mini program (v3): wx.requestPayment params → notify → webhook', async () => {
+  await paidFlow(s, { channel: 'miniprogram', api: 'v3', kind: 'miniprogram', expectKeys: ['timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] });
+});
+
+test('WeChat mini program (v2): paySign covers appId → notify → webhook', async () => {
+  await paidFlow(s, { channel: 'miniprogram', api: 'v2', kind: 'miniprogram', expectKeys: ['timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] });
+});
+
+test('WeChat APP (v2 and v3): OpenSDK params → notify → webhook', async () => {
+  const keys = ['appid', 'partnerid', 'prepayid', 'package', 'noncestr', 'timestamp', 'sign'];
+  await paidFlow(s, { channel: 'app', api: 'v2', kind: 'app', expectKeys: keys });
+  await paidFlow(s, { channel: 'app', api: 'v3', kind: 'app', expectKeys: keys });
+});
+
+test('Alipay APP: orderString → the app pays → form notify → SUCCESS → webhook', async () => {
+  const no = orderNo('A');
+  const r = await api(s.gateway, 'POST', '/v1/orders', { provider: 'alipay', channel: 'app', out_trade_no: no, amount: 990, description: 'Tea 茶' });
+  assert.equal(r.status, 201, r.text);
+  const orderStr = r.json.pay_params.order_string;
+  assert.match(orderStr, /method=alipay\.trade\.app\.pay/);
+  const pay = await control(s.emu, 'POST', '/alipay/client-pay', { orderStr, action: 'pay' });
+  assert.equal(pay.json.resultCode, '9000', JSON.stringify(pay.json));
+  const d = await waitNotify(s.emu, pay.json.delivery, 'acknowledged');
+  assert.equal(d.status, 'acknowledged');
+  const o = await api(s.gateway, 'GET', `/v1/orders/${no}`);
+  assert.equal(o.json.status, 'SUCCESS');
+  const ev = await s.receiver.waitFor((e) => e.order.out_trade_no === no);
+  assert.equal(ev.type, 'order.paid');
+  assert.equal(ev.order.amount, 990);
+});
+
+test('native and H5 orders return code_url / h5_url', async () => {
+  for (const apiVersion of ['v2', 'v3']) {
+    const n = await api(s.gateway, 'POST', '/v1/orders', { provider: 'wechat', channel: 'native', api: apiVersion, out_trade_no: orderNo('N'), amount: 1, description: 'x' });
+    assert.equal(n.status, 201, n.text);
+    assert.match(n.json.pay_params.code_url, /^weixin:\/\/wxpay\/bizpayurl\?pr=/);
+    const h = await api(s.gateway, 'POST', '/v1/orders', { provider: 'wechat', channel: 'h5', api: apiVersion, out_trade_no: orderNo('H'), amount: 1, description: 'x', client_ip: '203.0.113.9' });
+    assert.equal(h.status, 201, h.text);
+    assert.match(h.json.pay_params.h5_url, /^https?:\/\//);
+  }
+});
+
+async function certificateFetches() {
+  const r = await control(s.emu, 'GET', '/requests');
+  return r.json.filter((x) => x.path === '/v3/certificates').length;
+}
+
+test('v3 platform key rotation: an unknown Wechatpay-Serial triggers one certificate refresh', async () => {
+  const before = await certificateFetches();
+  const rot = await control(s.emu, 'POST', '/wechat/v3/rotate', { activate: true });
+  assert.equal(rot.status, 200, JSON.stringify(rot.json));
+  await new Promise((r) => setTimeout(r, 1100)); // PLATFORM_CERT_REFRESH_MIN_SECONDS=1 in the test config
+  await paidFlow(s, { channel: 'jsapi', api: 'v3', kind: 'jsapi', expectKeys: ['appId', 'timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] });
+  const after = await certificateFetches();
+  assert.equal(after - before, 1, 'one /v3/certificates fetch for the new serial');
+});

@@ -1,0 +1,47 @@
+//! Provider notify routes: raw bytes in, the provider's exact reply out.
+
+use crate::error::ApiResult;
+use crate::services::{notify, wechat};
+use worker::{Env, Headers, Request, Response};
+
+const MAX_NOTIFY_BYTES: usize = 256 * 1024;
+
+async fn raw(req: &mut Request) -> ApiResult<Vec<u8>> {
+    let b = req.bytes().await?;
+    Ok(if b.len() > MAX_NOTIFY_BYTES {
+        Vec::new()
+    } else {
+        b
+    })
+}
+
+fn render(r: notify::Reply) -> ApiResult<Response> {
+    let h = Headers::new();
+    if !r.body.is_empty() {
+        h.set("content-type", r.content_type)?;
+    }
+    Ok(Response::from_bytes(r.body.into_bytes())?
+        .with_status(r.status)
+        .with_headers(h))
+}
+
+pub async fn wechat_v2(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let body = raw(&mut req).await?;
+    render(notify::wechat_v2(env, &body).await)
+}
+
+pub async fn wechat_v2_refund(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let body = raw(&mut req).await?;
+    render(notify::wechat_v2_refund(env, &body).await)
+}
+
+pub async fn wechat_v3(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let headers = wechat::signed_headers_of(&req);
+    let body = raw(&mut req).await?;
+    render(notify::wechat_v3(env, headers, &body).await)
+}
+
+pub async fn alipay(mut req: Request, env: &Env) -> ApiResult<Response> {
+    let body = raw(&mut req).await?;
+    render(notify::alipay(env, &body).await)
+}
