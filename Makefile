@@ -28,7 +28,9 @@ test-rust:
 
 test-node:
 	@scripts/setup.sh node
-	@if [ -d tests/sandbox/test ]; then $(NODE) --test tests/sandbox/test/; fi
+	@scripts/setup.sh chromium
+	$(NODE) --test tests/sandbox/test/ pkg/test/
+	$(NODE) scripts/size-bridge.mjs
 
 test: lint test-rust test-node
 

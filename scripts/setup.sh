@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent setup for a fresh machine: installs only what is missing.
-# Usage: scripts/setup.sh [rust|node|worker|all]   (default: all)
+# Usage: scripts/setup.sh [rust|node|worker|chromium|all]   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what="${1:-all}"
@@ -45,10 +45,23 @@ need_worker() {
   need_node
 }
 
+need_chromium() {
+  # Debian's Chromium + matching chromedriver (browser tests, wasm-pack test --chrome).
+  # Never `npx playwright install`: it downloads a browser build, which cannot be fetched here.
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    say "apt-get install chromium chromium-driver"
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+}
+
 case "$what" in
   rust) need_rust ;;
   node) need_node ;;
   worker) need_worker ;;
-  all) need_rust; need_node; need_worker ;;
-  *) echo "usage: $0 [rust|node|worker|all]" >&2; exit 2 ;;
+  chromium) need_chromium ;;
+  all) need_rust; need_node; need_worker; need_chromium ;;
+  *) echo "usage: $0 [rust|node|worker|chromium|all]" >&2; exit 2 ;;
 esac

@@ -155,7 +155,10 @@ pub fn run(cmd: AlipayCmd) -> Result<String, Fail> {
             let key = private_key(&key_path)?;
             Ok(alipay::sign_order_string(params, &key, st)?)
         }
-        AlipayCmd::VerifyNotify { public_key: path, v2 } => {
+        AlipayCmd::VerifyNotify {
+            public_key: path,
+            v2,
+        } => {
             let body = read_stdin_bytes()?;
             let body = trim_trailing_newline(&body);
             let key = public_key(&path)?;
@@ -204,7 +207,10 @@ pub fn run(cmd: AlipayCmd) -> Result<String, Fail> {
         }
         AlipayCmd::AesEncrypt { key } => {
             let text = read_stdin_text()?;
-            Ok(alipay::aes_encrypt(&key, text.strip_suffix('\n').unwrap_or(&text))?)
+            Ok(alipay::aes_encrypt(
+                &key,
+                text.strip_suffix('\n').unwrap_or(&text),
+            )?)
         }
         AlipayCmd::AesDecrypt { key } => {
             let text = read_stdin_text()?;

@@ -92,7 +92,9 @@ pub fn parse_form(body: &[u8]) -> Result<Params, Fail> {
     let mut params = Params::new();
     for (k, v) in form_urlencoded::parse(body) {
         if params.insert(k.to_string(), v.to_string()).is_some() {
-            return Err(Fail::usage(format!("{k}: appears more than once in the form body")));
+            return Err(Fail::usage(format!(
+                "{k}: appears more than once in the form body"
+            )));
         }
     }
     Ok(params)

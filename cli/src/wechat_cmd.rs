@@ -48,7 +48,11 @@ pub enum WechatCmd {
         #[arg(long)]
         prepay_id: String,
         /// v2: the merchant API key (MD5/HMAC-SHA256 paySign).
-        #[arg(long, conflicts_with = "private_key", required_unless_present = "private_key")]
+        #[arg(
+            long,
+            conflicts_with = "private_key",
+            required_unless_present = "private_key"
+        )]
         key: Option<String>,
         /// v2: MD5 (default) or HMAC-SHA256.
         #[arg(long, requires = "key")]
@@ -266,16 +270,20 @@ pub fn run(cmd: WechatCmd) -> Result<String, Fail> {
             timestamp,
             nonce: nonce_flag,
         } => {
-            let kind: ClientKind = kind
-                .parse()
-                .map_err(|_| Fail::usage(format!("--kind: {kind:?} is not jsapi, jssdk, miniprogram or app")))?;
+            let kind: ClientKind = kind.parse().map_err(|_| {
+                Fail::usage(format!(
+                    "--kind: {kind:?} is not jsapi, jssdk, miniprogram or app"
+                ))
+            })?;
             let timestamp = match timestamp {
                 Some(t) => parse_i64("--timestamp", &t)?,
                 None => now_secs(),
             };
             let nonce = nonce_flag.unwrap_or_else(nonce);
             if kind == ClientKind::App && mchid.is_none() {
-                return Err(Fail::usage("--mchid: required for --kind app (it is the partnerid)"));
+                return Err(Fail::usage(
+                    "--mchid: required for --kind app (it is the partnerid)",
+                ));
             }
             let input = PayInput {
                 appid: &appid,
@@ -326,7 +334,9 @@ pub fn run(cmd: WechatCmd) -> Result<String, Fail> {
             let nonce = nonce_flag.unwrap_or_else(nonce);
             let key = private_key(&key_path)?;
             let creds = v3::Credentials::new(mchid, serial);
-            Ok(v3::authorization(&key, &creds, &method, &url, timestamp, &nonce, &body)?)
+            Ok(v3::authorization(
+                &key, &creds, &method, &url, timestamp, &nonce, &body,
+            )?)
         }
         WechatCmd::V3Verify {
             public_key: path,
@@ -358,7 +368,12 @@ pub fn run(cmd: WechatCmd) -> Result<String, Fail> {
             associated_data,
             ciphertext,
         } => {
-            let plain = v3::decrypt(apiv3_key.as_bytes(), &nonce, &associated_data, ciphertext.trim())?;
+            let plain = v3::decrypt(
+                apiv3_key.as_bytes(),
+                &nonce,
+                &associated_data,
+                ciphertext.trim(),
+            )?;
             String::from_utf8(plain).map_err(|_| Fail::usage("the plaintext is not UTF-8"))
         }
         WechatCmd::RefundDecrypt { key, req_info } => {
@@ -371,7 +386,9 @@ pub fn run(cmd: WechatCmd) -> Result<String, Fail> {
         WechatCmd::LegacySignature => {
             let (_, params) = parse_params(&read_stdin_text()?)?;
             if !params.contains_key("appkey") {
-                return Err(Fail::usage("appkey: missing from the parameters (the signature covers it)"));
+                return Err(Fail::usage(
+                    "appkey: missing from the parameters (the signature covers it)",
+                ));
             }
             Ok(legacy::app_signature(&params))
         }

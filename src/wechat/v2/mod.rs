@@ -53,8 +53,8 @@ pub use self::orders::{
     UnifiedOrder, UnifiedOrderResponse,
 };
 pub use self::refund::{
-    decrypt_refund_req_info, decrypt_refund_req_info_text, parse_refund_notify, Refund, RefundNotify, RefundQuery,
-    RefundQueryResponse, RefundRecord, RefundResponse,
+    decrypt_refund_req_info, decrypt_refund_req_info_text, parse_refund_notify, Refund,
+    RefundNotify, RefundQuery, RefundQueryResponse, RefundRecord, RefundResponse,
 };
 pub use self::sign::{
     detect_sign_type, explain_mismatch, sign, string_to_sign, string_to_sign_masked, verify,
