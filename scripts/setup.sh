@@ -55,6 +55,14 @@ need_chromium() {
     $sudo apt-get update -qq
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
   fi
+  # A CJK font, so that screenshots of the demo pages (tests/e2e) show Chinese text, not boxes.
+  if ! fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk'; then
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    say "apt-get install fonts-wqy-microhei"
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null \
+      || { $sudo apt-get update -qq && $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null; }
+  fi
 }
 
 case "$what" in
