@@ -1,7 +1,7 @@
 // Checkout: asks the shop's server (/demo/checkout) for the order, opens the WeChat / Alipay sheet
 // through edgepay/bridge, then waits for the GATEWAY to confirm (the page callback is never proof).
 import { requestPayment, alipayTradePay, waitForPaid } from '/vendor/edgepay-bridge.js';
-import { getJson, yuan, h, ICONS, demoConfig, loadScript, sandboxBanner } from '/js/common.js';
+import { getJson, yuan, h, thumb, demoConfig, loadScript, sandboxBanner } from '/js/common.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -44,7 +44,7 @@ async function init() {
   document.title = `${product.name} · Checkout`;
   $('summary').replaceChildren(
     h('div', { class: 'product' },
-      h('div', { class: 'thumb' }, ICONS[product.id] || '🛍️'),
+      thumb(product.id),
       h('div', { class: 'info' }, h('div', { class: 'name', id: 'product-name' }, product.name), h('div', { class: 'blurb' }, product.blurb)),
       h('div', { class: 'price' }, yuan(product.amount))),
     h('div', { class: 'total' }, h('span', null, 'Total'), h('span', { class: 'price', id: 'amount' }, yuan(product.amount))),

@@ -51,7 +51,13 @@ export function h(tag, attrs, ...children) {
   return e;
 }
 
-export const ICONS = { coffee: '☕', tea: '🍵', mooncake: '🥮' };
+const ICONS = { coffee: ['咖', '#8d6e63'], tea: ['茶', '#43a047'], mooncake: ['月', '#e0a100'] };
+
+/** A product thumbnail: one character on a colour (no image files, no emoji fonts needed). */
+export function thumb(id) {
+  const [ch, bg] = ICONS[id] || ['商', '#607d8b'];
+  return h('div', { class: 'thumb', style: `background:${bg}`, 'aria-hidden': 'true' }, ch);
+}
 
 /** Shows the sandbox banner when the pages run against the emulator. */
 export async function sandboxBanner(el) {
