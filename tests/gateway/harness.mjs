@@ -89,7 +89,8 @@ export async function startStack({ mode = 'cert', env = {}, persistDir } = {}) {
     await stack.gateway.stop();
     await receiver.close();
     await emu.close();
-    if (!persistDir) rmSync(dir, { recursive: true, force: true });
+    if (!persistDir && !process.env.GATEWAY_KEEP_STATE) rmSync(dir, { recursive: true, force: true });
+    else console.error(`gateway state and logs kept in ${dir}`);
   };
   return stack;
 }
@@ -128,6 +129,7 @@ export function envFor(emu, receiver, port, mode, extra = {}) {
     WEBHOOK_MAX_ATTEMPTS: '30',
     ALLOWED_ORIGINS: `http://127.0.0.1:${port},https://shop.example`,
     RECONCILE_AFTER_SECONDS: '1',
+    PLATFORM_CERT_REFRESH_MIN_SECONDS: '1',
     ...extra,
   };
   if (mode === 'pubkey') {

@@ -10,7 +10,7 @@ let s;
 before(async () => { s = await startStack({ mode: 'cert' }); });
 after(async () => { await s?.close(); });
 
-async function paidFlow({ channel, api: apiVersion, kind, expectKeys }) {
+export async function paidFlow(s, { channel, api: apiVersion, kind, expectKeys }) {
   const no = orderNo(`${channel[0]}${apiVersion}`);
   const body = { provider: 'wechat', channel, api: apiVersion, out_trade_no: no, amount: 1234, description: 'Coffee 咖啡', client_ip: '203.0.113.7' };
   if (channel === 'jsapi' || channel === 'miniprogram') body.openid = s.emu.config.wechat.payer_openid;
@@ -38,25 +38,25 @@ async function paidFlow({ channel, api: apiVersion, kind, expectKeys }) {
 }
 
 test('WeChat v2 JSAPI: order → getBrandWCPayRequest params → notify → SUCCESS → webhook', async () => {
-  await paidFlow({ channel: 'jsapi', api: 'v2', kind: 'jsapi', expectKeys: ['appId', 'timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] });
+  await paidFlow(s, { channel: 'jsapi', api: 'v2', kind: 'jsapi', expectKeys: ['appId', 'timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] });
 });
 
 test('WeChat v3 JSAPI: RSA paySign (WebCrypto) → v3 notify (AES-GCM) → SUCCESS → webhook', async () => {
-  await paidFlow({ channel: 'jsapi', api: 'v3', kind: 'jsapi', expectKeys: ['appId', 'timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] });
+  await paidFlow(s, { channel: 'jsapi', api: 'v3', kind: 'jsapi', expectKeys: ['appId', 'timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] });
 });
 
 test('WeChat mini program (v3): wx.requestPayment params → notify → webhook', async () => {
-  await paidFlow({ channel: 'miniprogram', api: 'v3', kind: 'miniprogram', expectKeys: ['timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] });
+  await paidFlow(s, { channel: 'miniprogram', api: 'v3', kind: 'miniprogram', expectKeys: ['timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] });
 });
 
 test('WeChat mini program (v2): paySign covers appId → notify → webhook', async () => {
-  await paidFlow({ channel: 'miniprogram', api: 'v2', kind: 'miniprogram', expectKeys: ['timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] });
+  await paidFlow(s, { channel: 'miniprogram', api: 'v2', kind: 'miniprogram', expectKeys: ['timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] });
 });
 
 test('WeChat APP (v2 and v3): OpenSDK params → notify → webhook', async () => {
   const keys = ['appid', 'partnerid', 'prepayid', 'package', 'noncestr', 'timestamp', 'sign'];
-  await paidFlow({ channel: 'app', api: 'v2', kind: 'app', expectKeys: keys });
-  await paidFlow({ channel: 'app', api: 'v3', kind: 'app', expectKeys: keys });
+  await paidFlow(s, { channel: 'app', api: 'v2', kind: 'app', expectKeys: keys });
+  await paidFlow(s, { channel: 'app', api: 'v3', kind: 'app', expectKeys: keys });
 });
 
 test('Alipay APP: orderString → the app pays → form notify → SUCCESS → webhook', async () => {
@@ -85,4 +85,19 @@ test('native and H5 orders return code_url / h5_url', async () => {
     assert.equal(h.status, 201, h.text);
     assert.match(h.json.pay_params.h5_url, /^https?:\/\//);
   }
+});
+
+async function certificateFetches() {
+  const r = await control(s.emu, 'GET', '/requests');
+  return r.json.filter((x) => x.path === '/v3/certificates').length;
+}
+
+test('v3 platform key rotation: an unknown Wechatpay-Serial triggers one certificate refresh', async () => {
+  const before = await certificateFetches();
+  const rot = await control(s.emu, 'POST', '/wechat/v3/rotate', { activate: true });
+  assert.equal(rot.status, 200, JSON.stringify(rot.json));
+  await new Promise((r) => setTimeout(r, 1100)); // PLATFORM_CERT_REFRESH_MIN_SECONDS=1 in the test config
+  await paidFlow(s, { channel: 'jsapi', api: 'v3', kind: 'jsapi', expectKeys: ['appId', 'timeStamp', 'nonceStr', 'package', 'signType', 'paySign'] });
+  const after = await certificateFetches();
+  assert.equal(after - before, 1, 'one /v3/certificates fetch for the new serial');
 });

@@ -48,10 +48,22 @@ impl Upstreams {
     pub fn from_env(env: &Env) -> Self {
         let trim = |s: String| s.trim_end_matches('/').to_string();
         Upstreams {
-            wechat_pay: trim(get_or(env, "WECHAT_PAY_BASE", "https://api.mch.weixin.qq.com")),
+            wechat_pay: trim(get_or(
+                env,
+                "WECHAT_PAY_BASE",
+                "https://api.mch.weixin.qq.com",
+            )),
             wechat_api: trim(get_or(env, "WECHAT_API_BASE", "https://api.weixin.qq.com")),
-            wechat_open: trim(get_or(env, "WECHAT_OPEN_BASE", "https://open.weixin.qq.com")),
-            alipay_gateway: get_or(env, "ALIPAY_GATEWAY", "https://openapi.alipay.com/gateway.do"),
+            wechat_open: trim(get_or(
+                env,
+                "WECHAT_OPEN_BASE",
+                "https://open.weixin.qq.com",
+            )),
+            alipay_gateway: get_or(
+                env,
+                "ALIPAY_GATEWAY",
+                "https://openapi.alipay.com/gateway.do",
+            ),
         }
     }
 }
@@ -61,7 +73,9 @@ impl Upstreams {
 pub fn wechat_appid(env: &Env, channel: &str) -> ApiResult<String> {
     let official = require(env, "WECHAT_APPID");
     match channel {
-        "miniprogram" => get(env, "WECHAT_MINIPROGRAM_APPID").map(Ok).unwrap_or(official),
+        "miniprogram" => get(env, "WECHAT_MINIPROGRAM_APPID")
+            .map(Ok)
+            .unwrap_or(official),
         "app" => get(env, "WECHAT_APP_APPID").map(Ok).unwrap_or(official),
         _ => official,
     }

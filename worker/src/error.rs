@@ -33,7 +33,11 @@ impl ApiError {
     }
     /// 401: missing or wrong Bearer token.
     pub fn unauthorized() -> Self {
-        Self::new(401, "unauthorized", "a valid Authorization: Bearer token is required")
+        Self::new(
+            401,
+            "unauthorized",
+            "a valid Authorization: Bearer token is required",
+        )
     }
     /// 403.
     pub fn forbidden(message: impl Into<String>) -> Self {
@@ -91,11 +95,18 @@ impl From<edgepay::Error> for ApiError {
                 let sub = u.sub_code.clone().unwrap_or_default();
                 let code = if sub.is_empty() { u.code.clone() } else { sub };
                 let status = match code.as_str() {
-                    "ORDERPAID" | "OUT_TRADE_NO_USED" | "ORDERCLOSED" | "ORDER_CLOSED"
-                    | "ACQ.TRADE_HAS_SUCCESS" | "ACQ.TRADE_HAS_CLOSE"
+                    "ORDERPAID"
+                    | "OUT_TRADE_NO_USED"
+                    | "ORDERCLOSED"
+                    | "ORDER_CLOSED"
+                    | "ACQ.TRADE_HAS_SUCCESS"
+                    | "ACQ.TRADE_HAS_CLOSE"
                     | "ACQ.CONTEXT_INCONSISTENT" => 409,
-                    "ORDERNOTEXIST" | "ORDER_NOT_EXIST" | "ACQ.TRADE_NOT_EXIST"
-                    | "RESOURCE_NOT_EXISTS" | "REFUNDNOTEXIST" => 404,
+                    "ORDERNOTEXIST"
+                    | "ORDER_NOT_EXIST"
+                    | "ACQ.TRADE_NOT_EXIST"
+                    | "RESOURCE_NOT_EXISTS"
+                    | "REFUNDNOTEXIST" => 404,
                     _ => 502,
                 };
                 let msg = [u.message.as_str(), u.sub_message.as_deref().unwrap_or("")]

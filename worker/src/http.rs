@@ -62,7 +62,9 @@ pub async fn send(
         Either::Left((Err(e), _)) => Err(ApiError::upstream(format!("upstream unreachable: {e}"))),
         Either::Right(_) => {
             controller.abort();
-            Err(ApiError::upstream(format!("upstream timed out after {timeout_ms} ms")))
+            Err(ApiError::upstream(format!(
+                "upstream timed out after {timeout_ms} ms"
+            )))
         }
     }
 }

@@ -20,7 +20,10 @@ pub mod webcrypto;
 pub use services::tokens::TokenBroker;
 
 use services::webhook::{self, Outcome, QueueMessage};
-use worker::{event, Context, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Request, Response, Result};
+use worker::{
+    event, Context, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Request, Response,
+    Result, ScheduleContext, ScheduledEvent,
+};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -67,9 +70,11 @@ async fn queue(batch: MessageBatch<QueueMessage>, env: Env, _ctx: Context) -> Re
         }
         match webhook::deliver(&env, &id).await {
             Ok(Outcome::Done) => msg.ack(),
-            Ok(Outcome::Retry(delay)) => {
-                msg.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(delay).build())
-            }
+            Ok(Outcome::Retry(delay)) => msg.retry_with_options(
+                &QueueRetryOptionsBuilder::new()
+                    .with_delay_seconds(delay)
+                    .build(),
+            ),
             Ok(Outcome::Dead) => {
                 let sent = match env.queue("WEBHOOKS_DLQ") {
                     Ok(q) => q.send(QueueMessage { id: id.clone() }).await.is_ok(),
@@ -81,10 +86,25 @@ async fn queue(batch: MessageBatch<QueueMessage>, env: Env, _ctx: Context) -> Re
                 msg.ack();
             }
             Err(e) => {
-                log::error("webhook_delivery_error", &[("event_id", id), ("error", e.to_string())]);
-                msg.retry_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(5).build());
+                log::error(
+                    "webhook_delivery_error",
+                    &[("event_id", id), ("error", e.to_string())],
+                );
+                msg.retry_with_options(
+                    &QueueRetryOptionsBuilder::new()
+                        .with_delay_seconds(5)
+                        .build(),
+                );
             }
         }
     }
     Ok(())
+}
+
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    log::set_request_id("cron");
+    if let Err(e) = webhook::sweep(&env).await {
+        log::error("webhook_sweep_failed", &[("error", e.to_string())]);
+    }
 }

@@ -45,7 +45,9 @@ pub fn opt(v: Option<&str>) -> JsValue {
 
 /// The database, with the schema created once per isolate.
 pub async fn db(env: &Env) -> ApiResult<D1Database> {
-    let db = env.d1("DB").map_err(|_| ApiError::not_configured("the D1 binding DB"))?;
+    let db = env
+        .d1("DB")
+        .map_err(|_| ApiError::not_configured("the D1 binding DB"))?;
     if !READY.with(|r| r.get()) {
         let stmts = SCHEMA.iter().map(|q| db.prepare(*q)).collect();
         db.batch(stmts).await?;
@@ -131,9 +133,11 @@ impl Order {
 
 /// Loads an order.
 pub async fn get_order(db: &D1Database, no: &str) -> ApiResult<Option<Order>> {
-    Ok(stmt(db, "SELECT * FROM orders WHERE out_trade_no = ?1", &[s(no)])?
-        .first::<Order>(None)
-        .await?)
+    Ok(
+        stmt(db, "SELECT * FROM orders WHERE out_trade_no = ?1", &[s(no)])?
+            .first::<Order>(None)
+            .await?,
+    )
 }
 
 /// Inserts a new order; false when the number already exists.
@@ -160,7 +164,12 @@ pub async fn insert_order(db: &D1Database, o: &Order) -> ApiResult<bool> {
 }
 
 /// Records the client parameters once the upstream order exists.
-pub async fn set_pay_params(db: &D1Database, no: &str, pay_params: &str, prepay_id: Option<&str>) -> ApiResult<()> {
+pub async fn set_pay_params(
+    db: &D1Database,
+    no: &str,
+    pay_params: &str,
+    prepay_id: Option<&str>,
+) -> ApiResult<()> {
     let st = stmt(
         db,
         "UPDATE orders SET pay_params = ?2, prepay_id = ?3, updated_at = ?4 WHERE out_trade_no = ?1 AND pay_params IS NULL",
@@ -250,7 +259,14 @@ pub async fn apply(db: &D1Database, t: &Transition<'_>) -> ApiResult<bool> {
 }
 
 /// Stores a notification that changes no state (e.g. a payment failure notice).
-pub async fn store_notification(db: &D1Database, id: &str, provider: &str, kind: &str, no: Option<&str>, body: &str) -> ApiResult<()> {
+pub async fn store_notification(
+    db: &D1Database,
+    id: &str,
+    provider: &str,
+    kind: &str,
+    no: Option<&str>,
+    body: &str,
+) -> ApiResult<()> {
     let st = stmt(
         db,
         "INSERT INTO notifications (id, provider, kind, out_trade_no, body, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET count = count + 1",

@@ -74,7 +74,10 @@ async fn import(
     let promise = subtle()?
         .import_key_with_object(format, &bytes(der), &algorithm, false, &usages)
         .map_err(js_err)?;
-    let k: CryptoKey = JsFuture::from(promise).await.map_err(js_err)?.unchecked_into();
+    let k: CryptoKey = JsFuture::from(promise)
+        .await
+        .map_err(js_err)?
+        .unchecked_into();
     KEYS.with(|m| m.borrow_mut().insert(key, k.clone()));
     Ok(k)
 }
@@ -88,7 +91,11 @@ fn rsa_algorithm(hash: RsaHash) -> Object {
 
 /// Signs `message` with a private key given as text (PEM PKCS#1/PKCS#8 or bare
 /// base64: parsed by the core once per isolate, imported as PKCS#8).
-pub async fn rsa_sign(private_key_text: &str, hash: RsaHash, message: &[u8]) -> Result<Vec<u8>, String> {
+pub async fn rsa_sign(
+    private_key_text: &str,
+    hash: RsaHash,
+    message: &[u8],
+) -> Result<Vec<u8>, String> {
     let ck = cache_key("priv", hash, private_key_text.as_bytes());
     let key = if let Some(k) = KEYS.with(|m| m.borrow().get(&ck).cloned()) {
         k
@@ -110,14 +117,23 @@ pub async fn rsa_sign(private_key_text: &str, hash: RsaHash, message: &[u8]) -> 
 }
 
 /// [`rsa_sign`], base64.
-pub async fn rsa_sign_b64(private_key_text: &str, hash: RsaHash, message: &[u8]) -> Result<String, String> {
+pub async fn rsa_sign_b64(
+    private_key_text: &str,
+    hash: RsaHash,
+    message: &[u8],
+) -> Result<String, String> {
     Ok(edgepay::crypto::encoding::b64encode(
         rsa_sign(private_key_text, hash, message).await?,
     ))
 }
 
 /// Verifies a PKCS#1 v1.5 signature with a public key (SPKI DER).
-pub async fn rsa_verify_spki(spki_der: &[u8], hash: RsaHash, message: &[u8], signature: &[u8]) -> Result<bool, String> {
+pub async fn rsa_verify_spki(
+    spki_der: &[u8],
+    hash: RsaHash,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<bool, String> {
     let ck = cache_key("pub", hash, spki_der);
     let key = import("spki", spki_der, rsa_algorithm(hash), "verify", ck).await?;
     let promise = subtle()?
@@ -136,7 +152,12 @@ pub async fn rsa_verify_spki(spki_der: &[u8], hash: RsaHash, message: &[u8], sig
 }
 
 /// Verifies with a public key given as text (PEM SPKI/PKCS#1/certificate or bare base64).
-pub async fn rsa_verify_text(public_key_text: &str, hash: RsaHash, message: &[u8], signature: &[u8]) -> Result<bool, String> {
+pub async fn rsa_verify_text(
+    public_key_text: &str,
+    hash: RsaHash,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<bool, String> {
     let der = spki_of_text(public_key_text)?;
     rsa_verify_spki(&der, hash, message, signature).await
 }
@@ -160,12 +181,24 @@ pub fn spki_of_text(public_key_text: &str) -> Result<Vec<u8>, String> {
 
 /// AES-256-GCM decryption (`ciphertext` = ct ‖ 16-byte tag). `None` when the
 /// tag does not verify (wrong key, nonce, AAD or tampered data).
-pub async fn aes_gcm_decrypt(key: &[u8], nonce: &[u8], aad: &[u8], ciphertext: &[u8]) -> Result<Option<Vec<u8>>, String> {
+pub async fn aes_gcm_decrypt(
+    key: &[u8],
+    nonce: &[u8],
+    aad: &[u8],
+    ciphertext: &[u8],
+) -> Result<Option<Vec<u8>>, String> {
     if key.len() != 32 {
         return Err("the APIv3 key must be 32 bytes".into());
     }
     let ck = format!("aes:{}", hex::encode(edgepay::crypto::digest::sha256(key)));
-    let k = import("raw", key, obj(&[("name", "AES-GCM".into())]), "decrypt", ck).await?;
+    let k = import(
+        "raw",
+        key,
+        obj(&[("name", "AES-GCM".into())]),
+        "decrypt",
+        ck,
+    )
+    .await?;
     let alg = obj(&[
         ("name", "AES-GCM".into()),
         ("iv", bytes(nonce).into()),

@@ -11,7 +11,10 @@ pub async fn create_order(req: Request, env: &Env, base: &str) -> ApiResult<Resp
     require_merchant(&req, env)?;
     let body: orders::CreateOrder = json_body(req).await?;
     let (order, pay_params) = orders::create(env, base, body).await?;
-    json(201, &json!({ "out_trade_no": order.out_trade_no, "status": order.status, "pay_params": pay_params }))
+    json(
+        201,
+        &json!({ "out_trade_no": order.out_trade_no, "status": order.status, "pay_params": pay_params }),
+    )
 }
 
 pub async fn get_order(req: &Request, env: &Env, base: &str, no: &str) -> ApiResult<Response> {
@@ -45,10 +48,17 @@ pub async fn refund(req: Request, env: &Env, base: &str, no: &str) -> ApiResult<
 
 pub async fn expire_tokens(req: &Request, env: &Env) -> ApiResult<Response> {
     require_merchant(req, env)?;
-    let kind = req.url()?.query_pairs().find(|(k, _)| k == "kind").map(|(_, v)| v.into_owned());
+    let kind = req
+        .url()?
+        .query_pairs()
+        .find(|(k, _)| k == "kind")
+        .map(|(_, v)| v.into_owned());
     if let Some(k) = &kind {
         if k != tokens::ACCESS_TOKEN && k != tokens::JSAPI_TICKET {
-            return Err(crate::error::ApiError::bad_request("invalid_field", "kind must be access_token or jsapi_ticket"));
+            return Err(crate::error::ApiError::bad_request(
+                "invalid_field",
+                "kind must be access_token or jsapi_ticket",
+            ));
         }
     }
     tokens::expire(env, kind.as_deref()).await?;

@@ -21,16 +21,28 @@ pub async fn handle(req: Request, env: &Env) -> ApiResult<Response> {
         (Method::Get, ["healthz"]) => json(200, &serde_json::json!({"ok": true})),
         (Method::Post, ["v1", "orders"]) => merchant::create_order(req, env, &base).await,
         (Method::Get, ["v1", "orders", no]) => merchant::get_order(&req, env, &base, no).await,
-        (Method::Post, ["v1", "orders", no, "close"]) => merchant::close_order(&req, env, &base, no).await,
-        (Method::Post, ["v1", "orders", no, "refunds"]) => merchant::refund(req, env, &base, &no.to_string()).await,
-        (Method::Post, ["v1", "admin", "tokens", "expire"]) => merchant::expire_tokens(&req, env).await,
-        (Method::Get, ["v1", "public", "orders", no, "status"]) => public::order_status(&req, env, &base, no).await,
+        (Method::Post, ["v1", "orders", no, "close"]) => {
+            merchant::close_order(&req, env, &base, no).await
+        }
+        (Method::Post, ["v1", "orders", no, "refunds"]) => {
+            merchant::refund(req, env, &base, no).await
+        }
+        (Method::Post, ["v1", "admin", "tokens", "expire"]) => {
+            merchant::expire_tokens(&req, env).await
+        }
+        (Method::Get, ["v1", "public", "orders", no, "status"]) => {
+            public::order_status(&req, env, &base, no).await
+        }
         (Method::Post, ["notify", "wechat"]) => notify::wechat_v2(req, env).await,
         (Method::Post, ["notify", "wechat", "v3"]) => notify::wechat_v3(req, env).await,
         (Method::Post, ["notify", "wechat", "refund"]) => notify::wechat_v2_refund(req, env).await,
         (Method::Post, ["notify", "alipay"]) => notify::alipay(req, env).await,
-        (Method::Get, ["oauth", "wechat", "authorize"]) => public::oauth_authorize(&req, env, &base),
-        (Method::Get, ["oauth", "wechat", "callback"]) => public::oauth_callback(&req, env, &base).await,
+        (Method::Get, ["oauth", "wechat", "authorize"]) => {
+            public::oauth_authorize(&req, env, &base)
+        }
+        (Method::Get, ["oauth", "wechat", "callback"]) => {
+            public::oauth_callback(&req, env, &base).await
+        }
         (Method::Get, ["v1", "jssdk", "config"]) => public::jssdk_config(&req, env).await,
         (Method::Options, ["v1", ..]) => public::preflight(&req, env),
         (Method::Post, ["v1", "miniprogram", "login"]) => public::miniprogram_login(req, env).await,
@@ -73,5 +85,6 @@ pub async fn json_body<T: serde::de::DeserializeOwned>(mut req: Request) -> ApiR
     if bytes.len() > 64 * 1024 {
         return Err(ApiError::new(413, "too_large", "body over 64 KiB"));
     }
-    serde_json::from_slice(&bytes).map_err(|e| ApiError::bad_request("malformed", format!("JSON body: {e}")))
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request("malformed", format!("JSON body: {e}")))
 }

@@ -8,7 +8,11 @@ const MAX_NOTIFY_BYTES: usize = 256 * 1024;
 
 async fn raw(req: &mut Request) -> ApiResult<Vec<u8>> {
     let b = req.bytes().await?;
-    Ok(if b.len() > MAX_NOTIFY_BYTES { Vec::new() } else { b })
+    Ok(if b.len() > MAX_NOTIFY_BYTES {
+        Vec::new()
+    } else {
+        b
+    })
 }
 
 fn render(r: notify::Reply) -> ApiResult<Response> {
@@ -16,7 +20,9 @@ fn render(r: notify::Reply) -> ApiResult<Response> {
     if !r.body.is_empty() {
         h.set("content-type", r.content_type)?;
     }
-    Ok(Response::from_bytes(r.body.into_bytes())?.with_status(r.status).with_headers(h))
+    Ok(Response::from_bytes(r.body.into_bytes())?
+        .with_status(r.status)
+        .with_headers(h))
 }
 
 pub async fn wechat_v2(mut req: Request, env: &Env) -> ApiResult<Response> {

@@ -14,7 +14,7 @@ fn query(req: &Request) -> ApiResult<HashMap<String, String>> {
 
 fn cors(req: &Request, env: &Env, headers: &Headers) -> ApiResult<()> {
     if let Some(origin) = req.headers().get("origin")? {
-        if config::allowed_origins(env).iter().any(|o| *o == origin) {
+        if config::allowed_origins(env).contains(&origin) {
             headers.set("access-control-allow-origin", &origin)?;
             headers.set("vary", "Origin")?;
         }

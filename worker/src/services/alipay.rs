@@ -49,7 +49,12 @@ pub async fn sign(s: &Settings, params: Params) -> ApiResult<Params> {
 
 /// Calls the gateway with a business request and returns the verified
 /// business result (the `…_response` node); business errors become upstream errors.
-pub async fn call(env: &Env, s: &Settings, base: &str, req: &BizRequest) -> ApiResult<serde_json::Value> {
+pub async fn call(
+    env: &Env,
+    s: &Settings,
+    base: &str,
+    req: &BizRequest,
+) -> ApiResult<serde_json::Value> {
     let params = req.to_params(&common(env, s, base)?)?;
     let signed = sign(s, params).await?;
     let body = form_urlencoded::Serializer::new(String::new())
@@ -59,17 +64,24 @@ pub async fn call(env: &Env, s: &Settings, base: &str, req: &BizRequest) -> ApiR
     let a = http::send(
         Method::Post,
         &gateway,
-        &[("content-type", "application/x-www-form-urlencoded;charset=utf-8".into())],
+        &[(
+            "content-type",
+            "application/x-www-form-urlencoded;charset=utf-8".into(),
+        )],
         Some(body),
         http::TIMEOUT_MS,
     )
     .await?;
-    let raw = String::from_utf8(a.body).map_err(|_| ApiError::upstream("Alipay answered non-UTF-8"))?;
+    let raw =
+        String::from_utf8(a.body).map_err(|_| ApiError::upstream("Alipay answered non-UTF-8"))?;
     let signed = alipay::response::extract(&raw, Some(&req.method))?;
-    let sign = signed
-        .sign
-        .as_deref()
-        .ok_or_else(|| ApiError::new(502, "upstream_verification_failed", "unsigned Alipay answer"))?;
+    let sign = signed.sign.as_deref().ok_or_else(|| {
+        ApiError::new(
+            502,
+            "upstream_verification_failed",
+            "unsigned Alipay answer",
+        )
+    })?;
     let sig = edgepay::crypto::encoding::b64decode("sign", sign)?;
     let ok = webcrypto::rsa_verify_text(
         &s.alipay_public_key,
@@ -80,7 +92,11 @@ pub async fn call(env: &Env, s: &Settings, base: &str, req: &BizRequest) -> ApiR
     .await
     .map_err(ApiError::internal)?;
     if !ok {
-        return Err(ApiError::new(502, "upstream_verification_failed", "Alipay answer signature does not verify"));
+        return Err(ApiError::new(
+            502,
+            "upstream_verification_failed",
+            "Alipay answer signature does not verify",
+        ));
     }
     Ok(signed.business_result()?)
 }

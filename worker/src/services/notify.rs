@@ -5,7 +5,7 @@
 
 use crate::config;
 use crate::error::ApiError;
-use crate::services::{orders, wechat, webhook};
+use crate::services::{orders, webhook, wechat};
 use crate::store::{self, Order, Transition};
 use crate::util::wechat_time_to_rfc3339;
 use crate::webcrypto;
@@ -35,22 +35,34 @@ pub struct Refusal {
 
 impl From<Error> for Refusal {
     fn from(e: Error) -> Self {
-        Refusal { code: e.code().into(), message: e.to_string() }
+        Refusal {
+            code: e.code().into(),
+            message: e.to_string(),
+        }
     }
 }
 
 impl From<ApiError> for Refusal {
     fn from(e: ApiError) -> Self {
-        Refusal { code: e.code, message: e.message }
+        Refusal {
+            code: e.code,
+            message: e.message,
+        }
     }
 }
 
 fn refuse(code: &str, message: impl Into<String>) -> Refusal {
-    Refusal { code: code.into(), message: message.into() }
+    Refusal {
+        code: code.into(),
+        message: message.into(),
+    }
 }
 
 fn hash_id(prefix: &str, body: &[u8]) -> String {
-    format!("{prefix}:{}", hex::encode(edgepay::crypto::digest::sha256(body)))
+    format!(
+        "{prefix}:{}",
+        hex::encode(edgepay::crypto::digest::sha256(body))
+    )
 }
 
 async fn load(db: &D1Database, no: &str, provider: &str) -> Result<Order, Refusal> {
@@ -58,12 +70,21 @@ async fn load(db: &D1Database, no: &str, provider: &str) -> Result<Order, Refusa
         .await?
         .ok_or_else(|| refuse("unknown_order", format!("no order {no}")))?;
     if o.provider != provider {
-        return Err(refuse("order_mismatch", "the order belongs to another provider"));
+        return Err(refuse(
+            "order_mismatch",
+            "the order belongs to another provider",
+        ));
     }
     Ok(o)
 }
 
-fn paid<'a>(o: &'a Order, txid: Option<&'a str>, paid_at: Option<&'a str>, source: &'a str, notification: (String, &'a str, &'a str, String)) -> Transition<'a> {
+fn paid<'a>(
+    o: &'a Order,
+    txid: Option<&'a str>,
+    paid_at: Option<&'a str>,
+    source: &'a str,
+    notification: (String, &'a str, &'a str, String),
+) -> Transition<'a> {
     Transition {
         out_trade_no: &o.out_trade_no,
         from: &["NOTPAY", "USERPAYING", "PAYERROR", "CLOSED"],
@@ -78,8 +99,20 @@ fn paid<'a>(o: &'a Order, txid: Option<&'a str>, paid_at: Option<&'a str>, sourc
 }
 
 /// Applies a verified payment and enqueues `order.paid` (once).
-async fn apply_paid(env: &Env, db: &D1Database, t: &Transition<'_>) -> Result<(), Refusal> {
-    let changed = store::apply(db, t).await?;
+async fn apply_paid(
+    env: &Env,
+    db: &D1Database,
+    o: &Order,
+    t: &Transition<'_>,
+) -> Result<(), Refusal> {
+    // Fast path for duplicates: the order is already paid, so the event was
+    // written in the same transaction as that state change; only make sure it
+    // is queued (usually a per-isolate cache hit: no query at all).
+    let changed = if matches!(o.status.as_str(), "SUCCESS" | "REFUND") {
+        false
+    } else {
+        store::apply(db, t).await?
+    };
     // Enqueue even when this duplicate did not change the state: a previous
     // attempt may have stored the event and failed to enqueue it. The claim in
     // `enqueue` makes this a no-op when it is already queued.
@@ -88,7 +121,11 @@ async fn apply_paid(env: &Env, db: &D1Database, t: &Transition<'_>) -> Result<()
     }
     crate::log::info(
         "payment_applied",
-        &[("out_trade_no", t.out_trade_no.to_string()), ("changed", changed.to_string()), ("source", t.source.to_string())],
+        &[
+            ("out_trade_no", t.out_trade_no.to_string()),
+            ("changed", changed.to_string()),
+            ("source", t.source.to_string()),
+        ],
     );
     Ok(())
 }
@@ -96,7 +133,8 @@ async fn apply_paid(env: &Env, db: &D1Database, t: &Transition<'_>) -> Result<()
 /// `POST /notify/wechat`: v2 payment notify (XML).
 pub async fn wechat_v2(env: &Env, body: &[u8]) -> Reply {
     let r = async {
-        let text = std::str::from_utf8(body).map_err(|_| refuse("malformed", "body is not UTF-8"))?;
+        let text =
+            std::str::from_utf8(body).map_err(|_| refuse("malformed", "body is not UTF-8"))?;
         let cfg = wechat::v2_config(env)?;
         let n = v2::parse_notify(text, &cfg.key)?;
         let db = store::db(env).await?;
@@ -109,23 +147,53 @@ pub async fn wechat_v2(env: &Env, body: &[u8]) -> Reply {
         })?;
         let nid = hash_id("wechat-v2", body);
         if !n.is_paid() {
-            store::store_notification(&db, &nid, "wechat", "v2-pay-fail", Some(&o.out_trade_no), text).await?;
+            store::store_notification(
+                &db,
+                &nid,
+                "wechat",
+                "v2-pay-fail",
+                Some(&o.out_trade_no),
+                text,
+            )
+            .await?;
             return Ok(());
         }
         let paid_at = n.time_end.as_deref().map(wechat_time_to_rfc3339);
         apply_paid(
             env,
             &db,
-            &paid(&o, n.transaction_id.as_deref(), paid_at.as_deref(), "notify:wechat-v2", (nid, "wechat", "v2-pay", text.to_string())),
+            &o,
+            &paid(
+                &o,
+                n.transaction_id.as_deref(),
+                paid_at.as_deref(),
+                "notify:wechat-v2",
+                (nid, "wechat", "v2-pay", text.to_string()),
+            ),
         )
         .await
     }
     .await;
     match r {
-        Ok(()) => Reply { status: 200, content_type: "text/xml; charset=utf-8", body: v2::reply_success().into() },
+        Ok(()) => Reply {
+            status: 200,
+            content_type: "text/xml; charset=utf-8",
+            body: v2::reply_success().into(),
+        },
         Err(e) => {
-            crate::log::warn("notify_rejected", &[("provider", "wechat-v2".into()), ("code", e.code.clone()), ("reason", e.message)]);
-            Reply { status: 200, content_type: "text/xml; charset=utf-8", body: v2::reply_fail(&e.code) }
+            crate::log::warn(
+                "notify_rejected",
+                &[
+                    ("provider", "wechat-v2".into()),
+                    ("code", e.code.clone()),
+                    ("reason", e.message),
+                ],
+            );
+            Reply {
+                status: 200,
+                content_type: "text/xml; charset=utf-8",
+                body: v2::reply_fail(&e.code),
+            }
         }
     }
 }
@@ -133,7 +201,8 @@ pub async fn wechat_v2(env: &Env, body: &[u8]) -> Reply {
 /// `POST /notify/wechat/refund`: v2 refund notify (`req_info` AES-256-ECB; decryption authenticates).
 pub async fn wechat_v2_refund(env: &Env, body: &[u8]) -> Reply {
     let r = async {
-        let text = std::str::from_utf8(body).map_err(|_| refuse("malformed", "body is not UTF-8"))?;
+        let text =
+            std::str::from_utf8(body).map_err(|_| refuse("malformed", "body is not UTF-8"))?;
         let cfg = wechat::v2_config(env)?;
         let n = v2::refund::parse_refund_notify(text, &cfg.key)?;
         if n.mch_id != cfg.mchid {
@@ -142,34 +211,81 @@ pub async fn wechat_v2_refund(env: &Env, body: &[u8]) -> Reply {
         let db = store::db(env).await?;
         let o = load(&db, &n.out_trade_no, "wechat").await?;
         if n.appid != o.appid || n.total_fee != o.amount as u64 {
-            return Err(refuse("order_mismatch", "appid or total_fee differs from the stored order"));
+            return Err(refuse(
+                "order_mismatch",
+                "appid or total_fee differs from the stored order",
+            ));
         }
         let nid = hash_id("wechat-v2-refund", body);
-        store::store_notification(&db, &nid, "wechat", "v2-refund", Some(&o.out_trade_no), text).await?;
+        store::store_notification(
+            &db,
+            &nid,
+            "wechat",
+            "v2-refund",
+            Some(&o.out_trade_no),
+            text,
+        )
+        .await?;
         if n.is_success() {
             check_refund(&db, &n.out_refund_no, &o.out_trade_no, n.refund_fee as i64).await?;
-            orders::refund_succeeded(env, &db, &o.out_trade_no, &n.out_refund_no, "notify:wechat-v2-refund").await?;
+            orders::refund_succeeded(
+                env,
+                &db,
+                &o.out_trade_no,
+                &n.out_refund_no,
+                "notify:wechat-v2-refund",
+            )
+            .await?;
         }
         Ok(())
     }
     .await;
     match r {
-        Ok(()) => Reply { status: 200, content_type: "text/xml; charset=utf-8", body: v2::reply_success().into() },
+        Ok(()) => Reply {
+            status: 200,
+            content_type: "text/xml; charset=utf-8",
+            body: v2::reply_success().into(),
+        },
         Err(e) => {
-            crate::log::warn("notify_rejected", &[("provider", "wechat-v2-refund".into()), ("code", e.code.clone()), ("reason", e.message)]);
-            Reply { status: 200, content_type: "text/xml; charset=utf-8", body: v2::reply_fail(&e.code) }
+            crate::log::warn(
+                "notify_rejected",
+                &[
+                    ("provider", "wechat-v2-refund".into()),
+                    ("code", e.code.clone()),
+                    ("reason", e.message),
+                ],
+            );
+            Reply {
+                status: 200,
+                content_type: "text/xml; charset=utf-8",
+                body: v2::reply_fail(&e.code),
+            }
         }
     }
 }
 
-async fn check_refund(db: &D1Database, out_refund_no: &str, no: &str, amount: i64) -> Result<(), Refusal> {
-    let row = store::stmt(db, "SELECT out_trade_no, amount FROM refunds WHERE out_refund_no = ?1", &[store::s(out_refund_no)])?
-        .first::<serde_json::Value>(None)
-        .await
-        .map_err(|e| refuse("internal", e.to_string()))?
-        .ok_or_else(|| refuse("unknown_refund", format!("no refund {out_refund_no}")))?;
-    if row.get("out_trade_no").and_then(|v| v.as_str()) != Some(no) || row.get("amount").and_then(|v| v.as_i64()) != Some(amount) {
-        return Err(refuse("order_mismatch", "the refund differs from the stored one"));
+async fn check_refund(
+    db: &D1Database,
+    out_refund_no: &str,
+    no: &str,
+    amount: i64,
+) -> Result<(), Refusal> {
+    let row = store::stmt(
+        db,
+        "SELECT out_trade_no, amount FROM refunds WHERE out_refund_no = ?1",
+        &[store::s(out_refund_no)],
+    )?
+    .first::<serde_json::Value>(None)
+    .await
+    .map_err(|e| refuse("internal", e.to_string()))?
+    .ok_or_else(|| refuse("unknown_refund", format!("no refund {out_refund_no}")))?;
+    if row.get("out_trade_no").and_then(|v| v.as_str()) != Some(no)
+        || row.get("amount").and_then(|v| v.as_i64()) != Some(amount)
+    {
+        return Err(refuse(
+            "order_mismatch",
+            "the refund differs from the stored one",
+        ));
     }
     Ok(())
 }
@@ -188,15 +304,35 @@ pub async fn wechat_v3(env: &Env, headers: Result<v3::SignedHeaders, Error>, bod
             let t: Transaction = serde_json::from_str(&plaintext)
                 .map_err(|e| refuse("malformed", format!("transaction: {e}")))?;
             let o = load(&db, &t.out_trade_no, "wechat").await?;
-            t.check(&v3::ExpectedOrder { appid: &o.appid, mchid: &o.mchid, out_trade_no: &o.out_trade_no, total: o.amount as u64 })?;
+            t.check(&v3::ExpectedOrder {
+                appid: &o.appid,
+                mchid: &o.mchid,
+                out_trade_no: &o.out_trade_no,
+                total: o.amount as u64,
+            })?;
             if !t.is_paid() {
-                store::store_notification(&db, &nid, "wechat", "v3-transaction", Some(&o.out_trade_no), &plaintext).await?;
+                store::store_notification(
+                    &db,
+                    &nid,
+                    "wechat",
+                    "v3-transaction",
+                    Some(&o.out_trade_no),
+                    &plaintext,
+                )
+                .await?;
                 return Ok(());
             }
             apply_paid(
                 env,
                 &db,
-                &paid(&o, t.transaction_id.as_deref(), t.success_time.as_deref(), "notify:wechat-v3", (nid, "wechat", "v3-transaction", plaintext.clone())),
+                &o,
+                &paid(
+                    &o,
+                    t.transaction_id.as_deref(),
+                    t.success_time.as_deref(),
+                    "notify:wechat-v3",
+                    (nid, "wechat", "v3-transaction", plaintext.clone()),
+                ),
             )
             .await
         } else if envelope.event_type.starts_with("REFUND.") {
@@ -204,12 +340,36 @@ pub async fn wechat_v3(env: &Env, headers: Result<v3::SignedHeaders, Error>, bod
                 .map_err(|e| refuse("malformed", format!("refund: {e}")))?;
             let o = load(&db, &r.out_trade_no, "wechat").await?;
             if r.mchid != o.mchid || r.amount.total != o.amount as u64 {
-                return Err(refuse("order_mismatch", "mchid or amount.total differs from the stored order"));
+                return Err(refuse(
+                    "order_mismatch",
+                    "mchid or amount.total differs from the stored order",
+                ));
             }
-            store::store_notification(&db, &nid, "wechat", "v3-refund", Some(&o.out_trade_no), &plaintext).await?;
+            store::store_notification(
+                &db,
+                &nid,
+                "wechat",
+                "v3-refund",
+                Some(&o.out_trade_no),
+                &plaintext,
+            )
+            .await?;
             if r.refund_status == "SUCCESS" {
-                check_refund(&db, &r.out_refund_no, &o.out_trade_no, r.amount.refund as i64).await?;
-                orders::refund_succeeded(env, &db, &o.out_trade_no, &r.out_refund_no, "notify:wechat-v3").await?;
+                check_refund(
+                    &db,
+                    &r.out_refund_no,
+                    &o.out_trade_no,
+                    r.amount.refund as i64,
+                )
+                .await?;
+                orders::refund_succeeded(
+                    env,
+                    &db,
+                    &o.out_trade_no,
+                    &r.out_refund_no,
+                    "notify:wechat-v3",
+                )
+                .await?;
             }
             Ok(())
         } else {
@@ -219,16 +379,35 @@ pub async fn wechat_v3(env: &Env, headers: Result<v3::SignedHeaders, Error>, bod
     }
     .await;
     match r {
-        Ok(()) => Reply { status: 204, content_type: "application/json", body: String::new() },
+        Ok(()) => Reply {
+            status: 204,
+            content_type: "application/json",
+            body: String::new(),
+        },
         Err(e) => {
-            crate::log::warn("notify_rejected", &[("provider", "wechat-v3".into()), ("code", e.code.clone()), ("reason", e.message)]);
+            crate::log::warn(
+                "notify_rejected",
+                &[
+                    ("provider", "wechat-v3".into()),
+                    ("code", e.code.clone()),
+                    ("reason", e.message),
+                ],
+            );
             let status = match e.code.as_str() {
-                "signature_mismatch" | "signature_probe" | "timestamp_out_of_window" | "unknown_serial" | "missing_field" => 401,
+                "signature_mismatch"
+                | "signature_probe"
+                | "timestamp_out_of_window"
+                | "unknown_serial"
+                | "missing_field" => 401,
                 "internal_error" | "internal" | "not_configured" => 500,
                 _ => 400,
             };
             let reply = v3::NotifyReply::failure_with_status(status, &e.code);
-            Reply { status: reply.status, content_type: "application/json", body: reply.body }
+            Reply {
+                status: reply.status,
+                content_type: "application/json",
+                body: reply.body,
+            }
         }
     }
 }
@@ -239,11 +418,19 @@ pub async fn alipay(env: &Env, body: &[u8]) -> Reply {
         let s = crate::services::alipay::settings(env)?;
         let params = anotify::parse_form(body)?;
         let m = anotify::notify_message(&params, NotifyCheck::V1)?;
-        let ok = webcrypto::rsa_verify_text(&s.alipay_public_key, m.hash, m.message.as_bytes(), &m.signature)
-            .await
-            .map_err(|e| refuse("internal", e))?;
+        let ok = webcrypto::rsa_verify_text(
+            &s.alipay_public_key,
+            m.hash,
+            m.message.as_bytes(),
+            &m.signature,
+        )
+        .await
+        .map_err(|e| refuse("internal", e))?;
         if !ok {
-            return Err(refuse("signature_mismatch", "the notify signature does not verify with the Alipay public key"));
+            return Err(refuse(
+                "signature_mismatch",
+                "the notify signature does not verify with the Alipay public key",
+            ));
         }
         let no = params.get("out_trade_no").cloned().unwrap_or_default();
         let db = store::db(env).await?;
@@ -259,9 +446,20 @@ pub async fn alipay(env: &Env, body: &[u8]) -> Reply {
         if is_refund || params.get("trade_status").map(String::as_str) == Some("TRADE_CLOSED") {
             // Refund (applied when the refund call succeeded) or close notice: check, store, acknowledge.
             if params.get("app_id") != Some(&o.appid) {
-                return Err(refuse("order_mismatch", "app_id differs from the stored order"));
+                return Err(refuse(
+                    "order_mismatch",
+                    "app_id differs from the stored order",
+                ));
             }
-            store::store_notification(&db, &nid, "alipay", "trade_status_sync", Some(&o.out_trade_no), &text).await?;
+            store::store_notification(
+                &db,
+                &nid,
+                "alipay",
+                "trade_status_sync",
+                Some(&o.out_trade_no),
+                &text,
+            )
+            .await?;
             if !is_refund {
                 let t = Transition {
                     out_trade_no: &o.out_trade_no,
@@ -291,14 +489,41 @@ pub async fn alipay(env: &Env, body: &[u8]) -> Reply {
         )?;
         let txid = params.get("trade_no").cloned();
         let paid_at = params.get("gmt_payment").cloned();
-        apply_paid(env, &db, &paid(&o, txid.as_deref(), paid_at.as_deref(), "notify:alipay", (nid, "alipay", "trade", text))).await
+        apply_paid(
+            env,
+            &db,
+            &o,
+            &paid(
+                &o,
+                txid.as_deref(),
+                paid_at.as_deref(),
+                "notify:alipay",
+                (nid, "alipay", "trade", text),
+            ),
+        )
+        .await
     }
     .await;
     match r {
-        Ok(()) => Reply { status: 200, content_type: "text/plain", body: anotify::NOTIFY_SUCCESS.into() },
+        Ok(()) => Reply {
+            status: 200,
+            content_type: "text/plain",
+            body: anotify::NOTIFY_SUCCESS.into(),
+        },
         Err(e) => {
-            crate::log::warn("notify_rejected", &[("provider", "alipay".into()), ("code", e.code.clone()), ("reason", e.message)]);
-            Reply { status: 200, content_type: "text/plain", body: anotify::NOTIFY_FAIL.into() }
+            crate::log::warn(
+                "notify_rejected",
+                &[
+                    ("provider", "alipay".into()),
+                    ("code", e.code.clone()),
+                    ("reason", e.message),
+                ],
+            );
+            Reply {
+                status: 200,
+                content_type: "text/plain",
+                body: anotify::NOTIFY_FAIL.into(),
+            }
         }
     }
 }

@@ -20,7 +20,10 @@ pub const STATE_COOKIE: &str = "ep_oauth";
 
 fn mac(env: &Env, msg: &str) -> ApiResult<String> {
     let secret = config::require(env, "COOKIE_SECRET")?;
-    Ok(hex::encode(edgepay::crypto::digest::hmac_sha256(secret.as_bytes(), msg.as_bytes())))
+    Ok(hex::encode(edgepay::crypto::digest::hmac_sha256(
+        secret.as_bytes(),
+        msg.as_bytes(),
+    )))
 }
 
 /// A same-origin path: starts with one `/`, no `//` or `\`, no control characters.
@@ -50,15 +53,20 @@ pub fn read_cookie(header: &str, name: &str) -> Option<String> {
 
 /// `(location, set-cookie)` for `/oauth/wechat/authorize`.
 pub fn authorize(env: &Env, base: &str, return_to: &str) -> ApiResult<(String, String)> {
-    let return_to = safe_return_to(return_to)
-        .ok_or_else(|| ApiError::bad_request("invalid_field", "return_to must be a same-origin path such as /pay"))?;
+    let return_to = safe_return_to(return_to).ok_or_else(|| {
+        ApiError::bad_request(
+            "invalid_field",
+            "return_to must be a same-origin path such as /pay",
+        )
+    })?;
     let appid = config::require(env, "WECHAT_APPID")?;
     let state = nonce();
     let exp = now() + 600;
     let rt = URL_SAFE_NO_PAD.encode(return_to.as_bytes());
     let sig = mac(env, &format!("oauth|{state}|{rt}|{exp}"))?;
     let open = Upstreams::from_env(env).wechat_open;
-    let mut url = worker::Url::parse(&format!("{open}/connect/oauth2/authorize")).map_err(ApiError::internal)?;
+    let mut url = worker::Url::parse(&format!("{open}/connect/oauth2/authorize"))
+        .map_err(ApiError::internal)?;
     url.query_pairs_mut()
         .append_pair("appid", &appid)
         .append_pair("redirect_uri", &format!("{base}/oauth/wechat/callback"))
@@ -69,17 +77,31 @@ pub fn authorize(env: &Env, base: &str, return_to: &str) -> ApiResult<(String, S
     let secure = base.starts_with("https://");
     Ok((
         url.to_string(),
-        cookie(STATE_COOKIE, &format!("{state}.{rt}.{exp}.{sig}"), 600, "/oauth/wechat", secure),
+        cookie(
+            STATE_COOKIE,
+            &format!("{state}.{rt}.{exp}.{sig}"),
+            600,
+            "/oauth/wechat",
+            secure,
+        ),
     ))
 }
 
 /// `/oauth/wechat/callback`: checks the state against the cookie, exchanges
 /// the code, returns `(return_to, set-cookie headers)`.
-pub async fn callback(env: &Env, base: &str, code: &str, state: &str, cookie_header: &str) -> ApiResult<(String, Vec<String>)> {
+pub async fn callback(
+    env: &Env,
+    base: &str,
+    code: &str,
+    state: &str,
+    cookie_header: &str,
+) -> ApiResult<(String, Vec<String>)> {
     let bad = || ApiError::forbidden("the OAuth state does not match this browser (start again)");
     let c = read_cookie(cookie_header, STATE_COOKIE).ok_or_else(bad)?;
     let parts: Vec<&str> = c.split('.').collect();
-    let [st, rt, exp, sig] = parts.as_slice() else { return Err(bad()) };
+    let [st, rt, exp, sig] = parts.as_slice() else {
+        return Err(bad());
+    };
     let expected = mac(env, &format!("oauth|{st}|{rt}|{exp}"))?;
     if !ct_eq(&expected, sig) || !ct_eq(st, state) || exp.parse::<i64>().unwrap_or(0) < now() {
         return Err(bad());
@@ -96,18 +118,25 @@ pub async fn callback(env: &Env, base: &str, code: &str, state: &str, cookie_hea
     let appid = config::require(env, "WECHAT_APPID")?;
     let secret = config::require(env, "WECHAT_APP_SECRET")?;
     let api = Upstreams::from_env(env).wechat_api;
-    let mut url = worker::Url::parse(&format!("{api}/sns/oauth2/access_token")).map_err(ApiError::internal)?;
+    let mut url = worker::Url::parse(&format!("{api}/sns/oauth2/access_token"))
+        .map_err(ApiError::internal)?;
     url.query_pairs_mut()
         .append_pair("appid", &appid)
         .append_pair("secret", &secret)
         .append_pair("code", code)
         .append_pair("grant_type", "authorization_code");
     let a = http::send(Method::Get, url.as_str(), &[], None, http::TIMEOUT_MS).await?;
-    let v: Value = serde_json::from_slice(&a.body).map_err(|_| ApiError::upstream("OAuth answer is not JSON"))?;
+    let v: Value = serde_json::from_slice(&a.body)
+        .map_err(|_| ApiError::upstream("OAuth answer is not JSON"))?;
     let openid = v
         .get("openid")
         .and_then(Value::as_str)
-        .filter(|o| !o.is_empty() && o.len() <= 128 && o.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+        .filter(|o| {
+            !o.is_empty()
+                && o.len() <= 128
+                && o.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
         .ok_or_else(|| {
             ApiError::upstream(format!(
                 "OAuth: errcode {} {}",
@@ -121,7 +150,13 @@ pub async fn callback(env: &Env, base: &str, code: &str, state: &str, cookie_hea
     Ok((
         return_to,
         vec![
-            cookie(OPENID_COOKIE, &format!("{openid}.{exp}.{sig}"), 7 * 86400, "/", secure),
+            cookie(
+                OPENID_COOKIE,
+                &format!("{openid}.{exp}.{sig}"),
+                7 * 86400,
+                "/",
+                secure,
+            ),
             cookie(STATE_COOKIE, "", 0, "/oauth/wechat", secure),
         ],
     ))
@@ -131,7 +166,9 @@ pub async fn callback(env: &Env, base: &str, code: &str, state: &str, cookie_hea
 pub fn openid_from_cookie(env: &Env, cookie_header: &str) -> Option<String> {
     let c = read_cookie(cookie_header, OPENID_COOKIE)?;
     let parts: Vec<&str> = c.split('.').collect();
-    let [openid, exp, sig] = parts.as_slice() else { return None };
+    let [openid, exp, sig] = parts.as_slice() else {
+        return None;
+    };
     let expected = mac(env, &format!("openid|{openid}|{exp}")).ok()?;
     (ct_eq(&expected, sig) && exp.parse::<i64>().ok()? > now()).then(|| openid.to_string())
 }
@@ -141,17 +178,23 @@ pub async fn miniprogram_login(env: &Env, code: &str) -> ApiResult<Value> {
     if code.is_empty() || code.len() > 128 {
         return Err(ApiError::bad_request("missing_field", "code"));
     }
-    let appid = config::get(env, "WECHAT_MINIPROGRAM_APPID").map(Ok).unwrap_or_else(|| config::require(env, "WECHAT_APPID"))?;
-    let secret = config::get(env, "WECHAT_MINIPROGRAM_SECRET").map(Ok).unwrap_or_else(|| config::require(env, "WECHAT_APP_SECRET"))?;
+    let appid = config::get(env, "WECHAT_MINIPROGRAM_APPID")
+        .map(Ok)
+        .unwrap_or_else(|| config::require(env, "WECHAT_APPID"))?;
+    let secret = config::get(env, "WECHAT_MINIPROGRAM_SECRET")
+        .map(Ok)
+        .unwrap_or_else(|| config::require(env, "WECHAT_APP_SECRET"))?;
     let api = Upstreams::from_env(env).wechat_api;
-    let mut url = worker::Url::parse(&format!("{api}/sns/jscode2session")).map_err(ApiError::internal)?;
+    let mut url =
+        worker::Url::parse(&format!("{api}/sns/jscode2session")).map_err(ApiError::internal)?;
     url.query_pairs_mut()
         .append_pair("appid", &appid)
         .append_pair("secret", &secret)
         .append_pair("js_code", code)
         .append_pair("grant_type", "authorization_code");
     let a = http::send(Method::Get, url.as_str(), &[], None, http::TIMEOUT_MS).await?;
-    let v: Value = serde_json::from_slice(&a.body).map_err(|_| ApiError::upstream("jscode2session answer is not JSON"))?;
+    let v: Value = serde_json::from_slice(&a.body)
+        .map_err(|_| ApiError::upstream("jscode2session answer is not JSON"))?;
     match v.get("openid").and_then(Value::as_str) {
         Some(openid) if !openid.is_empty() => Ok(serde_json::json!({ "openid": openid })),
         _ => Err(ApiError::new(
@@ -168,10 +211,13 @@ pub async fn miniprogram_login(env: &Env, code: &str) -> ApiResult<Value> {
 
 /// `GET /v1/jssdk/config?url=…`: the page URL must be on an allowed origin.
 pub async fn jssdk_config(env: &Env, page_url: &str) -> ApiResult<Value> {
-    let parsed = worker::Url::parse(page_url).map_err(|_| ApiError::bad_request("invalid_field", "url must be an absolute URL"))?;
+    let parsed = worker::Url::parse(page_url)
+        .map_err(|_| ApiError::bad_request("invalid_field", "url must be an absolute URL"))?;
     let origin = parsed.origin().ascii_serialization();
-    if !config::allowed_origins(env).iter().any(|o| *o == origin) {
-        return Err(ApiError::forbidden(format!("{origin} is not an allowed origin")));
+    if !config::allowed_origins(env).contains(&origin) {
+        return Err(ApiError::forbidden(format!(
+            "{origin} is not an allowed origin"
+        )));
     }
     let appid = config::require(env, "WECHAT_APPID")?;
     let ticket = tokens::get(env, tokens::JSAPI_TICKET).await?;

@@ -3,7 +3,7 @@
 
 use crate::config::{self, Upstreams};
 use crate::error::{ApiError, ApiResult};
-use crate::services::{alipay as ali, wechat, webhook};
+use crate::services::{alipay as ali, webhook, wechat};
 use crate::store::{self, Order, Transition};
 use crate::util::{nonce, now, valid_order_no, wechat_time_to_rfc3339};
 use crate::webcrypto;
@@ -42,16 +42,25 @@ pub struct CreateOrder {
 
 fn validate(env: &Env, c: &CreateOrder) -> ApiResult<(i64, String)> {
     if !matches!(c.provider.as_str(), "wechat" | "alipay") {
-        return Err(ApiError::bad_request("invalid_field", "provider must be wechat or alipay"));
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "provider must be wechat or alipay",
+        ));
     }
-    if !matches!(c.channel.as_str(), "jsapi" | "miniprogram" | "app" | "native" | "h5") {
+    if !matches!(
+        c.channel.as_str(),
+        "jsapi" | "miniprogram" | "app" | "native" | "h5"
+    ) {
         return Err(ApiError::bad_request(
             "invalid_field",
             "channel must be jsapi, miniprogram, app, native or h5",
         ));
     }
     if c.provider == "alipay" && !matches!(c.channel.as_str(), "app" | "h5") {
-        return Err(ApiError::bad_request("invalid_field", "alipay supports the app and h5 channels"));
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "alipay supports the app and h5 channels",
+        ));
     }
     if !valid_order_no(&c.out_trade_no) {
         return Err(ApiError::bad_request(
@@ -62,15 +71,23 @@ fn validate(env: &Env, c: &CreateOrder) -> ApiResult<(i64, String)> {
     let amount = c
         .amount
         .as_i64()
-        .filter(|a| *a > 0 && *a <= 100_000_000_00)
-        .ok_or_else(|| ApiError::bad_request("invalid_field", "amount must be a positive integer (fen)"))?;
+        .filter(|a| *a > 0 && *a <= 10_000_000_000)
+        .ok_or_else(|| {
+            ApiError::bad_request("invalid_field", "amount must be a positive integer (fen)")
+        })?;
     if c.description.trim().is_empty() || c.description.chars().count() > 127 {
-        return Err(ApiError::bad_request("invalid_field", "description must be 1-127 characters"));
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "description must be 1-127 characters",
+        ));
     }
     if matches!(c.channel.as_str(), "jsapi" | "miniprogram")
         && c.openid.as_deref().unwrap_or("").is_empty()
     {
-        return Err(ApiError::bad_request("missing_field", "openid is required for jsapi and miniprogram"));
+        return Err(ApiError::bad_request(
+            "missing_field",
+            "openid is required for jsapi and miniprogram",
+        ));
     }
     let api = if c.provider == "alipay" {
         "v2".to_string()
@@ -80,13 +97,25 @@ fn validate(env: &Env, c: &CreateOrder) -> ApiResult<(i64, String)> {
             .unwrap_or_else(|| config::get_or(env, "WECHAT_API_VERSION", "v2"))
     };
     if !matches!(api.as_str(), "v2" | "v3") {
-        return Err(ApiError::bad_request("invalid_field", "api must be v2 or v3"));
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "api must be v2 or v3",
+        ));
     }
     Ok((amount, api))
 }
 
 fn request_hash(c: &CreateOrder, amount: i64, api: &str) -> String {
-    let canon = json!([c.provider, c.channel, api, amount, c.description, c.openid, c.client_ip]).to_string();
+    let canon = json!([
+        c.provider,
+        c.channel,
+        api,
+        amount,
+        c.description,
+        c.openid,
+        c.client_ip
+    ])
+    .to_string();
     hex::encode(edgepay::crypto::digest::sha256(canon.as_bytes()))
 }
 
@@ -95,9 +124,15 @@ pub async fn create(env: &Env, base: &str, c: CreateOrder) -> ApiResult<(Order, 
     let (amount, api) = validate(env, &c)?;
     let db = store::db(env).await?;
     let (appid, mchid) = if c.provider == "wechat" {
-        (config::wechat_appid(env, &c.channel)?, config::require(env, "WECHAT_MCHID")?)
+        (
+            config::wechat_appid(env, &c.channel)?,
+            config::require(env, "WECHAT_MCHID")?,
+        )
     } else {
-        (config::require(env, "ALIPAY_APP_ID")?, config::get_or(env, "ALIPAY_SELLER_ID", ""))
+        (
+            config::require(env, "ALIPAY_APP_ID")?,
+            config::get_or(env, "ALIPAY_SELLER_ID", ""),
+        )
     };
     let ts = now();
     let fresh = Order {
@@ -129,29 +164,46 @@ pub async fn create(env: &Env, base: &str, c: CreateOrder) -> ApiResult<(Order, 
     if order.amount != amount {
         return Err(ApiError::conflict(
             "amount_mismatch",
-            format!("order {} exists with a different amount", order.out_trade_no),
+            format!(
+                "order {} exists with a different amount",
+                order.out_trade_no
+            ),
         ));
     }
     if order.request_hash != fresh.request_hash {
         return Err(ApiError::conflict(
             "order_conflict",
-            format!("order {} exists with different parameters", order.out_trade_no),
+            format!(
+                "order {} exists with different parameters",
+                order.out_trade_no
+            ),
         ));
     }
     if let Some(pp) = &order.pay_params {
         return Ok((order.clone(), serde_json::from_str(pp)?));
     }
     if order.status != "NOTPAY" {
-        return Err(ApiError::conflict("order_not_payable", format!("order is {}", order.status)));
+        return Err(ApiError::conflict(
+            "order_not_payable",
+            format!("order is {}", order.status),
+        ));
     }
     let (pay_params, prepay_id) = match (order.provider.as_str(), order.api.as_str()) {
         ("wechat", "v2") => wechat_v2_order(env, base, &order).await?,
         ("wechat", _) => wechat_v3_order(env, base, &order).await?,
         _ => alipay_order(env, base, &order).await?,
     };
-    store::set_pay_params(&db, &order.out_trade_no, &pay_params.to_string(), prepay_id.as_deref()).await?;
+    store::set_pay_params(
+        &db,
+        &order.out_trade_no,
+        &pay_params.to_string(),
+        prepay_id.as_deref(),
+    )
+    .await?;
     // A concurrent identical request may have stored its own parameters first: answer those.
-    let stored = store::get_order(&db, &order.out_trade_no).await?.unwrap_or(order);
+    let stored = store::get_order(&db, &order.out_trade_no)
+        .await?
+        .unwrap_or(order);
     let pp = stored
         .pay_params
         .as_deref()
@@ -159,7 +211,12 @@ pub async fn create(env: &Env, base: &str, c: CreateOrder) -> ApiResult<(Order, 
         .unwrap_or(pay_params);
     crate::log::info(
         "order_created",
-        &[("out_trade_no", stored.out_trade_no.clone()), ("provider", stored.provider.clone()), ("channel", stored.channel.clone()), ("api", stored.api.clone())],
+        &[
+            ("out_trade_no", stored.out_trade_no.clone()),
+            ("provider", stored.provider.clone()),
+            ("channel", stored.channel.clone()),
+            ("api", stored.api.clone()),
+        ],
     );
     Ok((stored, pp))
 }
@@ -205,7 +262,11 @@ async fn wechat_v2_order(env: &Env, base: &str, o: &Order) -> ApiResult<(Value, 
     };
     let pp = match o.channel.as_str() {
         "jsapi" => serde_json::to_value(client_params::jsapi_v2(&input, &cfg.key, cfg.sign_type)?)?,
-        "miniprogram" => serde_json::to_value(client_params::miniprogram_v2(&input, &cfg.key, cfg.sign_type)?)?,
+        "miniprogram" => serde_json::to_value(client_params::miniprogram_v2(
+            &input,
+            &cfg.key,
+            cfg.sign_type,
+        )?)?,
         "app" => serde_json::to_value(client_params::app_v2(&input, &cfg.key, cfg.sign_type)?)?,
         "native" => json!({ "code_url": resp.code_url.clone().unwrap_or_default() }),
         _ => json!({ "h5_url": resp.mweb_url.clone().unwrap_or_default() }),
@@ -270,17 +331,27 @@ async fn wechat_v3_order(env: &Env, base: &str, o: &Order) -> ApiResult<(Value, 
 
 async fn alipay_order(env: &Env, base: &str, o: &Order) -> ApiResult<(Value, Option<String>)> {
     let s = ali::settings(env)?;
-    let order = areq::TradeOrder::new(o.out_trade_no.clone(), o.amount as u64, o.description.clone());
+    let order = areq::TradeOrder::new(
+        o.out_trade_no.clone(),
+        o.amount as u64,
+        o.description.clone(),
+    );
     let common = ali::common(env, &s, base)?;
     if o.channel == "app" {
         let params = areq::trade_app_pay(&order)?.to_params(&common)?;
         let signed = ali::sign(&s, params).await?;
-        Ok((json!({ "order_string": alipay::order_string(&signed)? }), None))
+        Ok((
+            json!({ "order_string": alipay::order_string(&signed)? }),
+            None,
+        ))
     } else {
         let params = areq::trade_wap_pay(&order)?.to_params(&common)?;
         let signed = ali::sign(&s, params).await?;
         let gateway = Upstreams::from_env(env).alipay_gateway;
-        Ok((json!({ "h5_url": alipay::page_pay_url(&gateway, &signed)? }), None))
+        Ok((
+            json!({ "h5_url": alipay::page_pay_url(&gateway, &signed)? }),
+            None,
+        ))
     }
 }
 
@@ -293,9 +364,15 @@ pub async fn get(env: &Env, base: &str, no: &str) -> ApiResult<Order> {
         .ok_or_else(|| ApiError::not_found(format!("no order {no}")))?;
     let age = config::get_i64(env, "RECONCILE_AFTER_SECONDS", 60);
     let last = order.checked_at.unwrap_or(order.created_at);
-    if matches!(order.status.as_str(), "NOTPAY" | "USERPAYING") && now() - last >= age && order.pay_params.is_some() {
+    if matches!(order.status.as_str(), "NOTPAY" | "USERPAYING")
+        && now() - last >= age
+        && order.pay_params.is_some()
+    {
         if let Err(e) = reconcile(env, base, &db, &order).await {
-            crate::log::warn("reconcile_failed", &[("out_trade_no", no.to_string()), ("error", e.to_string())]);
+            crate::log::warn(
+                "reconcile_failed",
+                &[("out_trade_no", no.to_string()), ("error", e.to_string())],
+            );
         }
         return Ok(store::get_order(&db, no).await?.unwrap_or(order));
     }
@@ -321,7 +398,8 @@ pub async fn reconcile(env: &Env, base: &str, db: &D1Database, o: &Order) -> Api
                     out_trade_no: Some(o.out_trade_no.clone()),
                     transaction_id: None,
                 };
-                let text = wechat::v2_post(env, &q.to_request(&cfg.key, cfg.sign_type, &nonce())?).await?;
+                let text =
+                    wechat::v2_post(env, &q.to_request(&cfg.key, cfg.sign_type, &nonce())?).await?;
                 let r = v2::OrderQueryResponse::parse(&text, &cfg.key)?;
                 (
                     r.trade_state.as_str().to_string(),
@@ -334,11 +412,22 @@ pub async fn reconcile(env: &Env, base: &str, db: &D1Database, o: &Order) -> Api
                 let req = v3::query_by_out_trade_no(&o.out_trade_no, &o.mchid)?;
                 let (status, body) = wechat::v3_send(env, &req).await?;
                 let t = v3::parse_transaction_response(status, &body)?;
-                (t.trade_state.clone(), t.transaction_id.clone(), t.success_time.clone(), t.amount.as_ref().map(|a| a.total))
+                (
+                    t.trade_state.clone(),
+                    t.transaction_id.clone(),
+                    t.success_time.clone(),
+                    t.amount.as_ref().map(|a| a.total),
+                )
             }
             _ => {
                 let s = ali::settings(env)?;
-                let r = ali::call(env, &s, base, &areq::trade_query(&areq::TradeRef::OutTradeNo(o.out_trade_no.clone()))?).await?;
+                let r = ali::call(
+                    env,
+                    &s,
+                    base,
+                    &areq::trade_query(&areq::TradeRef::OutTradeNo(o.out_trade_no.clone()))?,
+                )
+                .await?;
                 let st = r.get("trade_status").and_then(Value::as_str).unwrap_or("");
                 let state = match st {
                     "TRADE_SUCCESS" | "TRADE_FINISHED" => "SUCCESS",
@@ -352,7 +441,9 @@ pub async fn reconcile(env: &Env, base: &str, db: &D1Database, o: &Order) -> Api
                 (
                     state.to_string(),
                     r.get("trade_no").and_then(Value::as_str).map(String::from),
-                    r.get("send_pay_date").and_then(Value::as_str).map(String::from),
+                    r.get("send_pay_date")
+                        .and_then(Value::as_str)
+                        .map(String::from),
                     amt,
                 )
             }
@@ -360,7 +451,11 @@ pub async fn reconcile(env: &Env, base: &str, db: &D1Database, o: &Order) -> Api
     match state.as_str() {
         "SUCCESS" => {
             if amount.map(|a| a as i64) != Some(o.amount) {
-                return Err(ApiError::new(502, "amount_mismatch", "upstream amount differs from the stored order"));
+                return Err(ApiError::new(
+                    502,
+                    "amount_mismatch",
+                    "upstream amount differs from the stored order",
+                ));
             }
             let changed = store::apply(
                 db,
@@ -393,7 +488,11 @@ pub async fn reconcile(env: &Env, base: &str, db: &D1Database, o: &Order) -> Api
                 &Transition {
                     out_trade_no: &o.out_trade_no,
                     from: &["NOTPAY", "USERPAYING"],
-                    to: if state == "USERPAYING" { "USERPAYING" } else { "PAYERROR" },
+                    to: if state == "USERPAYING" {
+                        "USERPAYING"
+                    } else {
+                        "PAYERROR"
+                    },
                     transaction_id: None,
                     paid_at: None,
                     refund_add: 0,
@@ -433,7 +532,10 @@ pub async fn close(env: &Env, base: &str, no: &str) -> ApiResult<Order> {
         return Ok(o);
     }
     if !matches!(o.status.as_str(), "NOTPAY" | "USERPAYING" | "PAYERROR") {
-        return Err(ApiError::conflict("order_not_closable", format!("order is {}", o.status)));
+        return Err(ApiError::conflict(
+            "order_not_closable",
+            format!("order is {}", o.status),
+        ));
     }
     if o.pay_params.is_some() {
         match (o.provider.as_str(), o.api.as_str()) {
@@ -444,7 +546,8 @@ pub async fn close(env: &Env, base: &str, no: &str) -> ApiResult<Order> {
                     mch_id: cfg.mchid.clone(),
                     out_trade_no: o.out_trade_no.clone(),
                 };
-                let text = wechat::v2_post(env, &c.to_request(&cfg.key, cfg.sign_type, &nonce())?).await?;
+                let text =
+                    wechat::v2_post(env, &c.to_request(&cfg.key, cfg.sign_type, &nonce())?).await?;
                 v2::orders::parse_response(&text, &cfg.key)?;
             }
             ("wechat", _) => {
@@ -454,7 +557,13 @@ pub async fn close(env: &Env, base: &str, no: &str) -> ApiResult<Order> {
             }
             _ => {
                 let s = ali::settings(env)?;
-                let r = ali::call(env, &s, base, &areq::trade_close(&areq::TradeRef::OutTradeNo(o.out_trade_no.clone()))?).await;
+                let r = ali::call(
+                    env,
+                    &s,
+                    base,
+                    &areq::trade_close(&areq::TradeRef::OutTradeNo(o.out_trade_no.clone()))?,
+                )
+                .await;
                 match r {
                     Ok(_) => {}
                     // An APP order the payer never opened does not exist at Alipay: closing it locally is enough.
@@ -491,18 +600,25 @@ pub async fn refund(env: &Env, base: &str, no: &str, r: CreateRefund) -> ApiResu
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no order {no}")))?;
     if !valid_order_no(&r.out_refund_no) {
-        return Err(ApiError::bad_request("invalid_field", "out_refund_no must be 1-32 characters of letters, digits, _-|*"));
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "out_refund_no must be 1-32 characters of letters, digits, _-|*",
+        ));
     }
-    let amount = r
-        .amount
-        .as_i64()
-        .filter(|a| *a > 0)
-        .ok_or_else(|| ApiError::bad_request("invalid_field", "amount must be a positive integer (fen)"))?;
+    let amount = r.amount.as_i64().filter(|a| *a > 0).ok_or_else(|| {
+        ApiError::bad_request("invalid_field", "amount must be a positive integer (fen)")
+    })?;
     if !matches!(o.status.as_str(), "SUCCESS" | "REFUND") {
-        return Err(ApiError::conflict("order_not_paid", format!("order is {}", o.status)));
+        return Err(ApiError::conflict(
+            "order_not_paid",
+            format!("order is {}", o.status),
+        ));
     }
     if amount > o.amount - o.refunded_amount {
-        return Err(ApiError::bad_request("invalid_field", "amount exceeds what is left to refund"));
+        return Err(ApiError::bad_request(
+            "invalid_field",
+            "amount exceeds what is left to refund",
+        ));
     }
     let inserted = store::run_changes(store::stmt(
         &db,
@@ -511,14 +627,21 @@ pub async fn refund(env: &Env, base: &str, no: &str, r: CreateRefund) -> ApiResu
     )?)
     .await?;
     if inserted == 0 {
-        let existing = store::stmt(&db, "SELECT out_trade_no, amount, status, refund_id FROM refunds WHERE out_refund_no = ?1", &[store::s(&r.out_refund_no)])?
-            .first::<Value>(None)
-            .await?
-            .unwrap_or(Value::Null);
+        let existing = store::stmt(
+            &db,
+            "SELECT out_trade_no, amount, status, refund_id FROM refunds WHERE out_refund_no = ?1",
+            &[store::s(&r.out_refund_no)],
+        )?
+        .first::<Value>(None)
+        .await?
+        .unwrap_or(Value::Null);
         if existing.get("out_trade_no").and_then(Value::as_str) != Some(no)
             || existing.get("amount").and_then(Value::as_i64) != Some(amount)
         {
-            return Err(ApiError::conflict("refund_conflict", "out_refund_no exists with other parameters"));
+            return Err(ApiError::conflict(
+                "refund_conflict",
+                "out_refund_no exists with other parameters",
+            ));
         }
     }
     let (status, refund_id) = match (o.provider.as_str(), o.api.as_str()) {
@@ -544,7 +667,12 @@ pub async fn refund(env: &Env, base: &str, no: &str, r: CreateRefund) -> ApiResu
             ("PROCESSING".to_string(), Some(resp.refund_id))
         }
         ("wechat", _) => {
-            let mut rf = v3::Refund::new(v3::RefundTarget::OutTradeNo(o.out_trade_no.clone()), r.out_refund_no.clone(), amount as u64, o.amount as u64);
+            let mut rf = v3::Refund::new(
+                v3::RefundTarget::OutTradeNo(o.out_trade_no.clone()),
+                r.out_refund_no.clone(),
+                amount as u64,
+                o.amount as u64,
+            );
             rf.reason = r.reason.clone();
             rf.notify_url = Some(format!("{base}/notify/wechat/v3"));
             let (st, body) = wechat::v3_send(env, &rf.build()?).await?;
@@ -573,11 +701,19 @@ pub async fn refund(env: &Env, base: &str, no: &str, r: CreateRefund) -> ApiResu
     if status == "SUCCESS" {
         refund_succeeded(env, &db, no, &r.out_refund_no, "refund").await?;
     }
-    Ok(json!({ "out_refund_no": r.out_refund_no, "out_trade_no": no, "amount": amount, "status": status }))
+    Ok(
+        json!({ "out_refund_no": r.out_refund_no, "out_trade_no": no, "amount": amount, "status": status }),
+    )
 }
 
 /// Marks a refund successful and the order REFUND, exactly once per refund.
-pub async fn refund_succeeded(env: &Env, db: &D1Database, no: &str, out_refund_no: &str, source: &str) -> ApiResult<bool> {
+pub async fn refund_succeeded(
+    env: &Env,
+    db: &D1Database,
+    no: &str,
+    out_refund_no: &str,
+    source: &str,
+) -> ApiResult<bool> {
     let claimed = store::run_changes(store::stmt(
         db,
         "UPDATE refunds SET status = 'SUCCESS', updated_at = ?2 WHERE out_refund_no = ?1 AND status != 'SUCCESS'",
@@ -587,10 +723,14 @@ pub async fn refund_succeeded(env: &Env, db: &D1Database, no: &str, out_refund_n
     if claimed == 0 {
         return Ok(false);
     }
-    let amount = store::stmt(db, "SELECT amount FROM refunds WHERE out_refund_no = ?1", &[store::s(out_refund_no)])?
-        .first::<i64>(Some("amount"))
-        .await?
-        .unwrap_or(0);
+    let amount = store::stmt(
+        db,
+        "SELECT amount FROM refunds WHERE out_refund_no = ?1",
+        &[store::s(out_refund_no)],
+    )?
+    .first::<i64>(Some("amount"))
+    .await?
+    .unwrap_or(0);
     let event_id = format!("evt_refund_{out_refund_no}");
     store::apply(
         db,

@@ -49,7 +49,10 @@ thread_local! {
 
 /// The current value of `kind`: isolate cache, then KV, then the broker.
 pub async fn get(env: &Env, kind: &str) -> ApiResult<String> {
-    if let Some(t) = LOCAL.with(|m| m.borrow().get(kind).cloned()).filter(Token::fresh) {
+    if let Some(t) = LOCAL
+        .with(|m| m.borrow().get(kind).cloned())
+        .filter(Token::fresh)
+    {
         return Ok(t.value);
     }
     if let Ok(kv) = env.kv("CACHE") {
@@ -107,7 +110,10 @@ async fn broker(env: &Env, kind: &str, stale: Option<&str>) -> ApiResult<String>
     let mut r = stub.fetch_with_str(url.as_str()).await?;
     let v: Value = r.json().await?;
     if r.status_code() != 200 {
-        let msg = v.pointer("/error/message").and_then(Value::as_str).unwrap_or("token broker failed");
+        let msg = v
+            .pointer("/error/message")
+            .and_then(Value::as_str)
+            .unwrap_or("token broker failed");
         return Err(ApiError::upstream(msg.to_string()));
     }
     let t: Token = serde_json::from_value(v)?;
@@ -178,7 +184,11 @@ impl DurableObject for TokenBroker {
 
 /// A fresh token of `kind`; fetches at most once at a time per kind. With
 /// `stale`, a cached value equal to it counts as expired (it was refused).
-fn obtain(ctx: Ctx, kind: String, stale: Option<String>) -> LocalBoxFuture<'static, Result<Token, String>> {
+fn obtain(
+    ctx: Ctx,
+    kind: String,
+    stale: Option<String>,
+) -> LocalBoxFuture<'static, Result<Token, String>> {
     async move {
         let usable = |t: &Token| t.fresh() && Some(&t.value) != stale.as_ref();
         if let Some(t) = ctx.cache.borrow().get(&kind).cloned().filter(|t| usable(t)) {
@@ -204,15 +214,21 @@ fn obtain(ctx: Ctx, kind: String, stale: Option<String>) -> LocalBoxFuture<'stat
                 return f.await;
             }
         }
-        let flight: Flight = fetch_upstream(ctx.clone(), kind.clone()).boxed_local().shared();
-        ctx.inflight.borrow_mut().insert(kind.clone(), flight.clone());
+        let flight: Flight = fetch_upstream(ctx.clone(), kind.clone())
+            .boxed_local()
+            .shared();
+        ctx.inflight
+            .borrow_mut()
+            .insert(kind.clone(), flight.clone());
         let r = flight.await;
         ctx.inflight.borrow_mut().remove(&kind);
         if let Ok(t) = &r {
             ctx.cache.borrow_mut().insert(kind.clone(), t.clone());
             if let Ok(kv) = ctx.env.kv("CACHE") {
                 let ttl = (t.expires_at - now()).max(60) as u64;
-                if let Ok(put) = kv.put(&kv_key(&kind), serde_json::to_string(t).unwrap_or_default()) {
+                if let Ok(put) =
+                    kv.put(&kv_key(&kind), serde_json::to_string(t).unwrap_or_default())
+                {
                     let _ = put.expiration_ttl(ttl).execute().await;
                 }
             }
@@ -226,7 +242,8 @@ async fn get_json(url: &str) -> Result<Value, String> {
     let a = http::send(Method::Get, url, &[], None, http::TIMEOUT_MS)
         .await
         .map_err(|e| e.message)?;
-    serde_json::from_slice(&a.body).map_err(|_| format!("WeChat API answered HTTP {} without JSON", a.status))
+    serde_json::from_slice(&a.body)
+        .map_err(|_| format!("WeChat API answered HTTP {} without JSON", a.status))
 }
 
 fn errcode(v: &Value) -> i64 {
@@ -237,8 +254,10 @@ async fn fetch_upstream(ctx: Ctx, kind: String) -> Result<Token, String> {
     let api = Upstreams::from_env(&ctx.env).wechat_api;
     let appid = config::get(&ctx.env, "WECHAT_APPID").ok_or("WECHAT_APPID is not set")?;
     if kind == ACCESS_TOKEN {
-        let secret = config::get(&ctx.env, "WECHAT_APP_SECRET").ok_or("WECHAT_APP_SECRET is not set")?;
-        let mut url = worker::Url::parse(&format!("{api}/cgi-bin/token")).map_err(|e| e.to_string())?;
+        let secret =
+            config::get(&ctx.env, "WECHAT_APP_SECRET").ok_or("WECHAT_APP_SECRET is not set")?;
+        let mut url =
+            worker::Url::parse(&format!("{api}/cgi-bin/token")).map_err(|e| e.to_string())?;
         url.query_pairs_mut()
             .append_pair("grant_type", "client_credential")
             .append_pair("appid", &appid)
@@ -246,32 +265,66 @@ async fn fetch_upstream(ctx: Ctx, kind: String) -> Result<Token, String> {
         let v = get_json(url.as_str()).await?;
         let token = v.get("access_token").and_then(Value::as_str);
         let Some(token) = token.filter(|_| errcode(&v) == 0) else {
-            return Err(format!("access_token: errcode {} {}", errcode(&v), v.get("errmsg").and_then(Value::as_str).unwrap_or("")));
+            return Err(format!(
+                "access_token: errcode {} {}",
+                errcode(&v),
+                v.get("errmsg").and_then(Value::as_str).unwrap_or("")
+            ));
         };
         let expires_in = v.get("expires_in").and_then(Value::as_i64).unwrap_or(7200);
-        crate::log::info("token_fetched", &[("kind", kind.clone()), ("expires_in", expires_in.to_string())]);
-        return Ok(Token { value: token.to_string(), expires_at: now() + expires_in });
+        crate::log::info(
+            "token_fetched",
+            &[
+                ("kind", kind.clone()),
+                ("expires_in", expires_in.to_string()),
+            ],
+        );
+        return Ok(Token {
+            value: token.to_string(),
+            expires_at: now() + expires_in,
+        });
     }
     // jsapi_ticket: needs an access_token; a refused token is refreshed once.
     let mut token = obtain(ctx.clone(), ACCESS_TOKEN.to_string(), None).await?;
     for attempt in 0..2 {
-        let mut url = worker::Url::parse(&format!("{api}/cgi-bin/ticket/getticket")).map_err(|e| e.to_string())?;
+        let mut url = worker::Url::parse(&format!("{api}/cgi-bin/ticket/getticket"))
+            .map_err(|e| e.to_string())?;
         url.query_pairs_mut()
             .append_pair("access_token", &token.value)
             .append_pair("type", "jsapi");
         let v = get_json(url.as_str()).await?;
         match errcode(&v) {
             0 => {
-                let ticket = v.get("ticket").and_then(Value::as_str).ok_or("getticket: no ticket")?;
+                let ticket = v
+                    .get("ticket")
+                    .and_then(Value::as_str)
+                    .ok_or("getticket: no ticket")?;
                 let expires_in = v.get("expires_in").and_then(Value::as_i64).unwrap_or(7200);
-                crate::log::info("token_fetched", &[("kind", kind.clone()), ("expires_in", expires_in.to_string())]);
-                return Ok(Token { value: ticket.to_string(), expires_at: now() + expires_in });
+                crate::log::info(
+                    "token_fetched",
+                    &[
+                        ("kind", kind.clone()),
+                        ("expires_in", expires_in.to_string()),
+                    ],
+                );
+                return Ok(Token {
+                    value: ticket.to_string(),
+                    expires_at: now() + expires_in,
+                });
             }
             40001 | 40014 | 42001 if attempt == 0 => {
-                token = obtain(ctx.clone(), ACCESS_TOKEN.to_string(), Some(token.value.clone())).await?;
+                token = obtain(
+                    ctx.clone(),
+                    ACCESS_TOKEN.to_string(),
+                    Some(token.value.clone()),
+                )
+                .await?;
             }
             code => {
-                return Err(format!("jsapi_ticket: errcode {code} {}", v.get("errmsg").and_then(Value::as_str).unwrap_or("")));
+                return Err(format!(
+                    "jsapi_ticket: errcode {code} {}",
+                    v.get("errmsg").and_then(Value::as_str).unwrap_or("")
+                ));
             }
         }
     }

@@ -18,6 +18,22 @@ pub struct QueueMessage {
     pub id: String,
 }
 
+thread_local! {
+    /// Events this isolate knows to be queued (queued is final: a duplicate
+    /// notify for them needs no query).
+    static QUEUED: std::cell::RefCell<std::collections::HashSet<String>> = std::cell::RefCell::new(std::collections::HashSet::new());
+}
+
+fn remember(event_id: &str) {
+    QUEUED.with(|q| {
+        let mut q = q.borrow_mut();
+        if q.len() > 10_000 {
+            q.clear();
+        }
+        q.insert(event_id.to_string());
+    });
+}
+
 /// Sends the event to the queue once. The sender holds a short lease
 /// (`send_lease`) so concurrent duplicates do not all send; `enqueued_at` is
 /// set only after the send succeeded. A duplicate that finds the lease taken
@@ -25,11 +41,15 @@ pub struct QueueMessage {
 /// before its webhook is queued; if the lease holder died, the lease expires
 /// and the provider's next retry sends it.
 pub async fn enqueue(env: &Env, db: &D1Database, event_id: &str) -> ApiResult<()> {
+    if QUEUED.with(|q| q.borrow().contains(event_id)) {
+        return Ok(());
+    }
     for _ in 0..20 {
         let Some(ev) = store::get_event(db, event_id).await? else {
             return Ok(());
         };
         if ev.enqueued_at.is_some() || ev.delivered_at.is_some() || ev.dead_at.is_some() {
+            remember(event_id);
             return Ok(());
         }
         let leased = store::run_changes(store::stmt(
@@ -39,9 +59,21 @@ pub async fn enqueue(env: &Env, db: &D1Database, event_id: &str) -> ApiResult<()
         )?)
         .await?;
         if leased == 1 {
-            let queue = env.queue("WEBHOOKS").map_err(|_| ApiError::not_configured("the queue binding WEBHOOKS"))?;
-            if let Err(e) = queue.send(QueueMessage { id: event_id.to_string() }).await {
-                let _ = store::run_changes(store::stmt(db, "UPDATE events SET send_lease = NULL WHERE id = ?1", &[s(event_id)])?).await;
+            let queue = env
+                .queue("WEBHOOKS")
+                .map_err(|_| ApiError::not_configured("the queue binding WEBHOOKS"))?;
+            if let Err(e) = queue
+                .send(QueueMessage {
+                    id: event_id.to_string(),
+                })
+                .await
+            {
+                let _ = store::run_changes(store::stmt(
+                    db,
+                    "UPDATE events SET send_lease = NULL WHERE id = ?1",
+                    &[s(event_id)],
+                )?)
+                .await;
                 return Err(ApiError::internal(format!("queue send: {e}")));
             }
             store::run_changes(store::stmt(
@@ -51,16 +83,22 @@ pub async fn enqueue(env: &Env, db: &D1Database, event_id: &str) -> ApiResult<()
             )?)
             .await?;
             crate::log::info("webhook_enqueued", &[("event_id", event_id.to_string())]);
+            remember(event_id);
             return Ok(());
         }
         worker::Delay::from(std::time::Duration::from_millis(100)).await;
     }
-    Err(ApiError::new(503, "webhook_pending", "the webhook event is being queued by another request; retry"))
+    Err(ApiError::new(
+        503,
+        "webhook_pending",
+        "the webhook event is being queued by another request; retry",
+    ))
 }
 
 /// The signature header value for a body at time `t`.
 pub fn signature_header(secret: &str, t: i64, body: &str) -> String {
-    let mac = edgepay::crypto::digest::hmac_sha256(secret.as_bytes(), format!("{t}.{body}").as_bytes());
+    let mac =
+        edgepay::crypto::digest::hmac_sha256(secret.as_bytes(), format!("{t}.{body}").as_bytes());
     format!("t={t},v1={}", hex::encode(mac))
 }
 
@@ -121,7 +159,13 @@ pub async fn deliver(env: &Env, event_id: &str) -> ApiResult<Outcome> {
                 &[s(event_id), num(attempts), num(now())],
             )?)
             .await?;
-            crate::log::info("webhook_delivered", &[("event_id", event_id.to_string()), ("attempts", attempts.to_string())]);
+            crate::log::info(
+                "webhook_delivered",
+                &[
+                    ("event_id", event_id.to_string()),
+                    ("attempts", attempts.to_string()),
+                ],
+            );
             Ok(Outcome::Done)
         }
         other => {
@@ -135,13 +179,22 @@ pub async fn deliver(env: &Env, event_id: &str) -> ApiResult<Outcome> {
                 &[s(event_id), num(attempts), s(&err)],
             )?)
             .await?;
-            crate::log::warn("webhook_failed", &[("event_id", event_id.to_string()), ("attempts", attempts.to_string()), ("error", err)]);
+            crate::log::warn(
+                "webhook_failed",
+                &[
+                    ("event_id", event_id.to_string()),
+                    ("attempts", attempts.to_string()),
+                    ("error", err),
+                ],
+            );
             if attempts >= max {
                 return Ok(Outcome::Dead);
             }
             let base = config::get_i64(env, "WEBHOOK_RETRY_BASE_SECONDS", 30).max(0);
             let cap = config::get_i64(env, "WEBHOOK_RETRY_MAX_SECONDS", 3600).max(base);
-            let delay = base.saturating_mul(1i64 << (attempts - 1).clamp(0, 20)).min(cap);
+            let delay = base
+                .saturating_mul(1i64 << (attempts - 1).clamp(0, 20))
+                .min(cap);
             Ok(Outcome::Retry(delay as u32))
         }
     }
@@ -156,6 +209,47 @@ pub async fn mark_dead(env: &Env, event_id: &str) -> ApiResult<()> {
         &[s(event_id), num(now())],
     )?)
     .await?;
-    crate::log::error("webhook_dead_lettered", &[("event_id", event_id.to_string())]);
+    crate::log::error(
+        "webhook_dead_lettered",
+        &[("event_id", event_id.to_string())],
+    );
     Ok(())
+}
+
+/// The cron sweep: queues events that were written but never queued (the
+/// request died between the state change and the send, and no provider retry
+/// came), and re-queues events whose queue message was lost (no attempt an
+/// hour after it was queued). Duplicates are harmless: delivery is leased and
+/// the id is stable.
+pub async fn sweep(env: &Env) -> ApiResult<usize> {
+    let db = store::db(env).await?;
+    let t = now();
+    store::run_changes(store::stmt(
+        &db,
+        "UPDATE events SET enqueued_at = NULL WHERE delivered_at IS NULL AND dead_at IS NULL AND attempts = 0 AND enqueued_at < ?1",
+        &[num(t - 3600)],
+    )?)
+    .await?;
+    #[derive(Deserialize)]
+    struct Row {
+        id: String,
+    }
+    let rows = store::stmt(
+        &db,
+        "SELECT id FROM events WHERE enqueued_at IS NULL AND delivered_at IS NULL AND dead_at IS NULL AND created_at < ?1 ORDER BY created_at LIMIT 100",
+        &[num(t - 60)],
+    )?
+    .all()
+    .await?
+    .results::<Row>()?;
+    let mut n = 0;
+    for r in rows {
+        if enqueue(env, &db, &r.id).await.is_ok() {
+            n += 1;
+        }
+    }
+    if n > 0 {
+        crate::log::warn("webhook_sweep_requeued", &[("count", n.to_string())]);
+    }
+    Ok(n)
 }

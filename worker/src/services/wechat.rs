@@ -47,7 +47,10 @@ pub async fn v2_post(env: &Env, req: &v2::orders::Request) -> ApiResult<String> 
     )
     .await?;
     if a.status != 200 {
-        return Err(ApiError::upstream(format!("WeChat Pay v2 answered HTTP {}", a.status)));
+        return Err(ApiError::upstream(format!(
+            "WeChat Pay v2 answered HTTP {}",
+            a.status
+        )));
     }
     Ok(a.text())
 }
@@ -73,7 +76,11 @@ async fn v3_send_unverified(env: &Env, req: &v3::HttpRequest) -> ApiResult<Answe
         .map_err(ApiError::internal)?;
     let auth = v3::authorization_header(&mchid, &serial, ts, &n, &sig)?;
     let base = Upstreams::from_env(env).wechat_pay;
-    let method = if req.method == "GET" { Method::Get } else { Method::Post };
+    let method = if req.method == "GET" {
+        Method::Get
+    } else {
+        Method::Post
+    };
     let mut headers = vec![
         ("authorization", auth),
         ("accept", "application/json".to_string()),
@@ -105,10 +112,18 @@ fn signed_headers(a: &Answer) -> Result<SignedHeaders, Error> {
 
 async fn verify_answer(env: &Env, a: &Answer) -> ApiResult<()> {
     let headers = signed_headers(a).map_err(|e| {
-        ApiError::new(502, "upstream_verification_failed", format!("unsigned WeChat Pay answer: {e}"))
+        ApiError::new(
+            502,
+            "upstream_verification_failed",
+            format!("unsigned WeChat Pay answer: {e}"),
+        )
     })?;
     verify_signed(env, &headers, &a.body).await.map_err(|e| {
-        ApiError::new(502, "upstream_verification_failed", format!("WeChat Pay answer: {e}"))
+        ApiError::new(
+            502,
+            "upstream_verification_failed",
+            format!("WeChat Pay answer: {e}"),
+        )
     })
 }
 
@@ -146,11 +161,12 @@ async fn keyset(env: &Env) -> ApiResult<KeySet> {
 }
 
 /// Fetches `/v3/certificates`, decrypts them, checks the answer was signed by
-/// one of them, caches them (isolate + KV). At most once a minute per isolate:
-/// anyone can send an unknown serial.
+/// one of them, caches them (isolate + KV). At most once per
+/// `PLATFORM_CERT_REFRESH_MIN_SECONDS` (default 60) per isolate: anyone can
+/// send an unknown serial.
 async fn refresh_certificates(env: &Env) -> ApiResult<KeySet> {
     let last = KEYS.with(|c| c.borrow().as_ref().map(|(_, t)| *t).unwrap_or(0));
-    if now() - last < 60 {
+    if now() - last < config::get_i64(env, "PLATFORM_CERT_REFRESH_MIN_SECONDS", 60) {
         return keyset(env).await;
     }
     KEYS.with(|c| {
@@ -190,7 +206,10 @@ async fn refresh_certificates(env: &Env) -> ApiResult<KeySet> {
             .await;
     }
     KEYS.with(|c| *c.borrow_mut() = Some((keys.clone(), now())));
-    crate::log::info("platform_certificates_refreshed", &[("count", pems.len().to_string())]);
+    crate::log::info(
+        "platform_certificates_refreshed",
+        &[("count", pems.len().to_string())],
+    );
     Ok(keys)
 }
 
@@ -213,14 +232,19 @@ async fn verify_with(keys: &KeySet, headers: &SignedHeaders, body: &[u8]) -> Res
 /// certificates once on an unknown serial), then RSA in WebCrypto over the raw bytes.
 pub async fn verify_signed(env: &Env, headers: &SignedHeaders, body: &[u8]) -> Result<(), Error> {
     v3::precheck(headers, now())?;
-    let unknown = || Error::UnknownSerial { serial: headers.serial.clone() };
+    let unknown = || Error::UnknownSerial {
+        serial: headers.serial.clone(),
+    };
     let keys = keyset(env).await.map_err(|_| unknown())?;
     match verify_with(&keys, headers, body).await {
         Err(Error::UnknownSerial { .. }) if keys.needs_refresh(&headers.serial) => {
             match refresh_certificates(env).await {
                 Ok(keys) => verify_with(&keys, headers, body).await,
                 Err(e) => {
-                    crate::log::warn("platform_certificates_refresh_failed", &[("error", e.to_string())]);
+                    crate::log::warn(
+                        "platform_certificates_refresh_failed",
+                        &[("error", e.to_string())],
+                    );
                     Err(unknown())
                 }
             }
@@ -254,7 +278,9 @@ pub async fn decrypt_resource(apiv3_key: &str, r: &v3::EncryptedResource) -> Res
     {
         Ok(Some(pt)) => edgepay::crypto::encoding::utf8("plaintext", pt),
         Ok(None) => Err(Error::DecryptFailed {
-            reason: "AES-GCM tag mismatch (wrong APIv3 key, nonce, associated data or tampered data)".into(),
+            reason:
+                "AES-GCM tag mismatch (wrong APIv3 key, nonce, associated data or tampered data)"
+                    .into(),
         }),
         Err(e) => Err(Error::invalid_key("apiv3_key", e)),
     }
@@ -275,9 +301,14 @@ pub async fn v2_post_mtls(env: &Env, req: &v2::orders::Request) -> ApiResult<Str
     init.with_method(Method::Post)
         .with_headers(headers)
         .with_body(Some(req.body.clone().into()));
-    let mut resp = mtls.fetch(format!("{base}{}", req.path), Some(init)).await?;
+    let mut resp = mtls
+        .fetch(format!("{base}{}", req.path), Some(init))
+        .await?;
     if resp.status_code() != 200 {
-        return Err(ApiError::upstream(format!("WeChat Pay v2 answered HTTP {}", resp.status_code())));
+        return Err(ApiError::upstream(format!(
+            "WeChat Pay v2 answered HTTP {}",
+            resp.status_code()
+        )));
     }
     Ok(resp.text().await?)
 }
