@@ -217,6 +217,31 @@ test('a slow notify: the page still ends paid through reconciliation (upstream o
   await receiver.waitFor((x) => x.type === 'order.paid' && x.order.out_trade_no === no);
 });
 
+test('paid, yet the app said "cancel": the retry shows the paid order and never charges again', async (t) => {
+  const page = await newPage(t);
+  const p = products.coffee;
+  await openCheckout(page, p.id);
+  const paidBefore = (await counters())['wechat.paid'] || 0;
+  await page.locator('#pay-wechat').click();
+  await sheet(page);
+  const no = (await page.locator('#order-no').innerText()).trim();
+  // The payment goes through (its notify is held back), but the page hears "cancel".
+  const r = await control(emu, 'POST', `/orders/wechat/${no}/pay`, { delay_ms: 120000 });
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  await page.locator('#edgepay-sandbox-cancel').click();
+  await page.locator('#status [data-state="warn"]').waitFor();
+  // Past the reconcile age (3 s), the retry finds the order paid through the upstream query.
+  await new Promise((res) => setTimeout(res, 3500));
+  await page.locator('#pay-wechat').click();
+  await page.locator('#paid-title').waitFor({ timeout: 30000 });
+  assert.match(await page.locator('#paid-note').innerText(), /already paid: you were not charged again/);
+  assert.equal(await page.locator('#edgepay-sandbox-sheet').count(), 0, 'no second payment sheet');
+  assert.equal((await counters())['wechat.paid'] - paidBefore, 1, 'one charge');
+  const o = await gwOrder(no);
+  assert.deepEqual(o.history.map((x) => [x.to_status, x.source]), [['SUCCESS', 'query']]);
+  assert.equal(await page.locator('#transaction-id').innerText(), (await emuOrder('wechat', no)).transaction_id);
+});
+
 test('the browser cannot choose the amount; the panel shows orders, notifies and webhooks', async (t) => {
   const r = await fetch(`${gw.url}/demo/checkout`, {
     method: 'POST', headers: { 'content-type': 'application/json' },
@@ -236,7 +261,7 @@ test('the browser cannot choose the amount; the panel shows orders, notifies and
   await page.locator('[data-order]').first().waitFor();
   const panel = await (await fetch(`${gw.url}/demo/panel`)).json();
   const paid = panel.orders.filter((o) => o.status === 'SUCCESS');
-  assert.ok(paid.length >= 5, 'the paid orders of the tests above');
+  assert.ok(paid.length >= 6, 'the paid orders of the tests above');
   assert.ok(panel.notifications.length >= 4 && panel.notifications.every((n) => n.verified));
   assert.ok(panel.events.some((e) => e.type === 'order.paid' && e.delivered_at));
   assert.ok(await page.locator(`[data-order="${paid[0].out_trade_no}"]`).isVisible());

@@ -89,6 +89,12 @@ async function pay(provider) {
       }
       throw e;
     }
+    if (order.already_paid) {
+      // Paid earlier (e.g. the app reported cancel after charging): show it, never charge again.
+      pending = { ...order, provider };
+      await confirm('This order was already paid: you were not charged again.');
+      return;
+    }
     $('order-line').hidden = false;
     $('order-line').replaceChildren('Order ', h('span', { class: 'mono', id: 'order-no' }, order.out_trade_no), ` · ${yuan(order.amount)}`);
     spinner(`Waiting for you to confirm in ${NAMES[provider]}…`);
@@ -110,14 +116,17 @@ async function pay(provider) {
 }
 
 /** Waits for the gateway (public status route) and shows the paid page. */
-async function confirm() {
+async function confirm(note) {
   const order = pending;
   spinner('Payment sent. Waiting for the payment provider to confirm…');
   const cfg = await demoConfig().catch(() => ({}));
-  await waitForPaid(order.status_url, { interval: 1000, timeout: Math.max(30, 2 * (cfg.reconcile_after_seconds || 30) + 20) * 1000 });
+  const statusUrl = `/v1/public/orders/${encodeURIComponent(order.out_trade_no)}/status`;
+  await waitForPaid(statusUrl, { interval: 1000, timeout: Math.max(30, 2 * (cfg.reconcile_after_seconds || 30) + 20) * 1000 });
   const o = await getJson(`/demo/orders/${encodeURIComponent(order.out_trade_no)}`);
   pending = null;
-  showPaid(o, order);
+  showPaid(o, note);
+  // The next purchase starts a new cart (a new order number).
+  fetch('/demo/cart/reset', { method: 'POST' }).catch(() => {});
 }
 
 function showError(e) {
@@ -143,7 +152,7 @@ function confirmedBy(o) {
   return paid.source;
 }
 
-function showPaid(o, order) {
+function showPaid(o, note) {
   $('checkout').hidden = true;
   const paid = $('paid');
   paid.hidden = false;
@@ -152,6 +161,7 @@ function showPaid(o, order) {
     h('h1', { id: 'paid-title' }, 'Payment received'),
     h('div', { class: 'price', id: 'paid-amount' }, yuan(o.amount)),
     h('p', { class: 'muted' }, `${o.description} · ${NAMES[o.provider] || o.provider}`),
+    note ? h('div', { class: 'status info', id: 'paid-note' }, note) : null,
     h('dl', { class: 'kv' },
       h('dt', null, 'Transaction'), h('dd', { class: 'mono', id: 'transaction-id' }, o.transaction_id || '—'),
       h('dt', null, 'Order'), h('dd', { class: 'mono' }, o.out_trade_no),
@@ -159,7 +169,6 @@ function showPaid(o, order) {
       h('dt', null, 'Confirmed by'), h('dd', { id: 'confirmed-by' }, confirmedBy(o))),
     h('p', null, h('a', { href: '/' }, 'Back to the shop'), ' · ', h('a', { href: '/panel' }, 'See it in the developer panel')),
   );
-  void order;
 }
 
 init();

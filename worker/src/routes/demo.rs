@@ -15,6 +15,10 @@
 //!   without it the answer is 401 `oauth_required` with the `authorize_url`.
 //! - `GET  /demo/orders/{no}` — the order as the merchant API shows it (the
 //!   paid page shows the transaction id).
+//!   An order of this cart that is already paid (found through the order
+//!   service, which reconciles a stale NOTPAY upstream) is answered
+//!   `already_paid` instead of being offered for payment again.
+//! - `POST /demo/cart/reset` — forget the cart (after the paid page).
 //! - `GET  /demo/panel` — the developer panel: recent orders with their state
 //!   history, notifications and webhook events.
 //! - `GET  /demo/config` — the emulator's browser bridge URL (`DEMO_SANDBOX_URL`).
@@ -101,6 +105,16 @@ pub async fn handle(req: Request, env: &Env, base: &str, rest: &[&str]) -> ApiRe
             json(200, &v)
         }
         (Method::Get, ["panel"]) => json(200, &panel(env).await?),
+        (Method::Post, ["cart", "reset"]) => {
+            // After the paid page: the next purchase starts a new cart (a new order number).
+            let r = json(200, &json!({ "ok": true }))?;
+            let h = r.headers().clone();
+            h.append(
+                "set-cookie",
+                &format!("{CART_COOKIE}=; Max-Age=0; Path=/demo; HttpOnly; SameSite=Lax"),
+            )?;
+            Ok(r.with_headers(h))
+        }
         (Method::Get, ["config"]) => {
             let sandbox =
                 config::get(env, "DEMO_SANDBOX_URL").map(|s| s.trim_end_matches('/').to_string());
@@ -193,13 +207,33 @@ async fn checkout(req: Request, env: &Env, base: &str) -> ApiResult<Response> {
     let payer = openid.clone().unwrap_or_default();
     let mut cart = oauth::read_cookie(&cookies, CART_COOKIE).filter(|c| valid_cart(c));
     let mut new_cart = cart.is_none();
-    let db = store::db(env).await?;
     let mut no = String::new();
     for _ in 0..2 {
         let c = cart.get_or_insert_with(nonce).clone();
         no = derive_order_no(env, &c, p.id, &body.provider, &payer)?;
-        match store::get_order(&db, &no).await? {
-            // Paid, closed or failed for good: this cart is done; a new purchase gets a new cart.
+        // Read through the order service: a stale NOTPAY is reconciled with the upstream first,
+        // so an order paid while the page saw "cancel" (or lost the answer) is found paid here.
+        let existing = match orders::get(env, base, &no).await {
+            Ok(o) => Some(o),
+            Err(e) if e.status == 404 => None,
+            Err(e) => return Err(e),
+        };
+        match existing {
+            // Already paid: say so instead of charging again (the page shows the paid state).
+            Some(o) if matches!(o.status.as_str(), "SUCCESS" | "REFUND") => {
+                return json(
+                    200,
+                    &json!({
+                        "out_trade_no": o.out_trade_no,
+                        "provider": o.provider,
+                        "status": o.status,
+                        "amount": o.amount,
+                        "product": product_json(p),
+                        "already_paid": true,
+                    }),
+                );
+            }
+            // Closed or failed for good: a new cart, a new order.
             Some(o) if !matches!(o.status.as_str(), "NOTPAY" | "USERPAYING") => {
                 cart = None;
                 new_cart = true;
