@@ -78,6 +78,11 @@ async function sheet(page) {
   return s;
 }
 
+/** The paid view shows real values only (no "null", "undefined", "NaN" from a missing field). */
+async function assertCleanPaid(page) {
+  assert.doesNotMatch(await page.locator('#paid').innerText(), /\b(null|undefined|NaN)\b/);
+}
+
 const emuOrder = async (provider, no) => (await control(emu, 'GET', `/orders/${provider}/${encodeURIComponent(no)}`)).json;
 const gwOrder = async (no) => (await api(gw, 'GET', `/v1/orders/${encodeURIComponent(no)}`)).json;
 const counters = async () => (await control(emu, 'GET', '/counters')).json;
@@ -122,6 +127,7 @@ test('WeChat Pay (JSAPI, v3): OAuth, confirm sheet, paid state with the transact
   assert.equal(e.openid, emu.config.wechat.payer_openid, 'the openid came from OAuth');
   assert.equal(await page.locator('#transaction-id').innerText(), e.transaction_id);
   assert.equal(await page.locator('#paid-amount').innerText(), yuan(p.amount));
+  await assertCleanPaid(page);
   const o = await gwOrder(no);
   assert.equal(o.status, 'SUCCESS');
   assert.equal(o.api, 'v3');
@@ -150,6 +156,7 @@ test('Alipay (tradePay with the order string): confirm sheet, paid state with th
   assert.equal(e.state, 'TRADE_SUCCESS');
   assert.equal(e.total_amount, (p.amount / 100).toFixed(2));
   assert.equal(await page.locator('#transaction-id').innerText(), e.trade_no);
+  await assertCleanPaid(page);
   const o = await gwOrder(no);
   assert.equal(o.status, 'SUCCESS');
   assert.equal(o.provider, 'alipay');

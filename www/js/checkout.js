@@ -156,7 +156,7 @@ function showPaid(o, note) {
   $('checkout').hidden = true;
   const paid = $('paid');
   paid.hidden = false;
-  paid.replaceChildren(
+  paid.replaceChildren(...[
     h('div', { class: 'tick', 'aria-hidden': 'true' }, '✓'),
     h('h1', { id: 'paid-title' }, 'Payment received'),
     h('div', { class: 'price', id: 'paid-amount' }, yuan(o.amount)),
@@ -168,7 +168,7 @@ function showPaid(o, note) {
       h('dt', null, 'Paid at'), h('dd', null, o.paid_at ? o.paid_at.replace('T', ' ').replace(/([+-]\d\d:\d\d|Z)$/, ' ($1)') : '—'),
       h('dt', null, 'Confirmed by'), h('dd', { id: 'confirmed-by' }, confirmedBy(o))),
     h('p', null, h('a', { href: '/' }, 'Back to the shop'), ' · ', h('a', { href: '/panel' }, 'See it in the developer panel')),
-  );
+  ].filter(Boolean));
 }
 
 init();

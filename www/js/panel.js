@@ -35,7 +35,8 @@ function eventRow(e) {
 function deliveryRow(d) {
   const attempts = (d.attempts || []).map((a) => {
     const answer = a.error ? a.error : `${a.response.status} ${String(a.response.body || '').replace(/\s+/g, ' ').slice(0, 80)}`;
-    return h('div', { class: 'muted' }, `#${a.n} ${new Date(a.at).toLocaleTimeString()} → ${answer} (${a.acknowledged ? 'acknowledged' : 'refused'})`);
+    const extra = a.duplicate ? ', a duplicate' : a.replay ? ', a replay' : '';
+    return h('div', { class: 'muted' }, `#${a.n} ${new Date(a.at).toLocaleTimeString()} → ${answer} (${a.acknowledged ? 'acknowledged' : 'refused'}${extra})`);
   });
   const badge = d.status === 'acknowledged' ? 'ok' : d.status === 'pending' ? 'pending' : 'bad';
   return h('div', { class: 'row' },
