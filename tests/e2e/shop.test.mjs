@@ -198,6 +198,35 @@ for (const provider of ['wechat', 'alipay']) {
   });
 }
 
+test('a failure (the app refuses a tampered paySign) shows a clear message; the retry pays the same order', async (t) => {
+  const page = await newPage(t);
+  const p = products.tea;
+  let tampered = 0;
+  // Only the first checkout answer is tampered with, as a broken proxy might.
+  await page.route(`${gw.url}/demo/checkout`, async (route) => {
+    const res = await route.fetch();
+    const body = await res.json();
+    if (body.pay_params && tampered++ === 0) body.pay_params.paySign = body.pay_params.paySign.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'));
+    await route.fulfill({ response: res, json: body });
+  });
+  await openCheckout(page, p.id);
+  const paidBefore = (await counters())['wechat.paid'] || 0;
+  await page.locator('#pay-wechat').click();
+  const err = page.locator('#status [data-state="error"]');
+  await err.waitFor({ timeout: 15000 });
+  assert.match(await err.innerText(), /did not go through.*try again/s);
+  assert.equal(await page.locator('#edgepay-sandbox-sheet').count(), 0, 'the app refused before any sheet');
+  await page.screenshot({ path: join(SHOTS, 'wechat-failed.png') });
+  const first = (await page.locator('#order-no').innerText()).trim();
+  await page.locator('#pay-wechat').click();
+  await sheet(page);
+  assert.equal((await page.locator('#order-no').innerText()).trim(), first, 'same out_trade_no');
+  await page.locator('#edgepay-sandbox-pay').click();
+  await page.locator('#paid-title').waitFor({ timeout: 30000 });
+  assert.equal((await counters())['wechat.paid'] - paidBefore, 1, 'one charge');
+  assert.equal((await gwOrder(first)).status, 'SUCCESS');
+});
+
 test('a slow notify: the page still ends paid through reconciliation (upstream order query)', async (t) => {
   const page = await newPage(t);
   const p = products.tea;
