@@ -91,12 +91,18 @@ for (const apiVersion of ['v2', 'v3']) {
     const path = apiVersion === 'v2' ? '/notify/wechat' : '/notify/wechat/v3';
     const replies = await Promise.all(Array.from({ length: 200 }, async () => {
       // Like WeChat Pay, resend what was not acknowledged: wrangler dev's local proxy answers a
-      // few of 200 simultaneous requests with 503 "restarted mid-request" (a dev-server limit).
+      // few of 200 simultaneous requests with 503 "restarted mid-request" or drops the
+      // connection under load (a dev-server limit).
       for (let attempt = 0; ; attempt++) {
         const headers = apiVersion === 'v2' ? { 'content-type': 'text/xml' } : v3Headers(d.body);
-        const r = await fetch(s.gateway.url + path, { method: 'POST', headers, body: d.body });
-        const out = { status: r.status, body: await r.text() };
-        if (out.status !== 503 || attempt >= 3) return out;
+        let out;
+        try {
+          const r = await fetch(s.gateway.url + path, { method: 'POST', headers, body: d.body });
+          out = { status: r.status, body: await r.text() };
+        } catch (e) {
+          out = { status: 0, body: String(e) }; // connection dropped by the dev proxy: resend
+        }
+        if ((out.status !== 503 && out.status !== 0) || attempt >= 3) return out;
         await sleep(200 + Math.random() * 300);
       }
     }));

@@ -56,3 +56,32 @@ pub fn wechat_time_to_rfc3339(t: &str) -> String {
         t.to_string()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{valid_order_no, wechat_time_to_rfc3339};
+
+    #[test]
+    fn order_numbers() {
+        for ok in ["A", "a-b_c|d*e", &"9".repeat(32)] {
+            assert!(valid_order_no(ok), "{ok}");
+        }
+        for bad in ["", "a b", "a/b", "订单", &"9".repeat(33), "a\n", "a%2F"] {
+            assert!(!valid_order_no(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn wechat_times() {
+        assert_eq!(
+            wechat_time_to_rfc3339("20181010104330"),
+            "2018-10-10T10:43:30+08:00"
+        );
+        assert_eq!(
+            wechat_time_to_rfc3339("2018-06-08T10:34:56+08:00"),
+            "2018-06-08T10:34:56+08:00"
+        );
+        assert_eq!(wechat_time_to_rfc3339("2018101010433"), "2018101010433");
+        assert_eq!(wechat_time_to_rfc3339("2018101010433é"), "2018101010433é");
+    }
+}

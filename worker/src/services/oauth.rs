@@ -224,3 +224,40 @@ pub async fn jssdk_config(env: &Env, page_url: &str) -> ApiResult<Value> {
     let cfg = edgepay::wechat::jssdk::config(&appid, &ticket, &nonce(), now(), page_url);
     Ok(serde_json::to_value(cfg)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{read_cookie, safe_return_to};
+
+    #[test]
+    fn return_to_must_be_a_same_origin_path() {
+        for ok in ["/", "/pay", "/pay?item=1&x=%2F", "/a/b#frag"] {
+            assert_eq!(safe_return_to(ok).as_deref(), Some(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "pay",
+            "//evil.example/x",
+            "/\\evil.example",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "/a\nb",
+            "/a\rLocation: x",
+            "\t/",
+            " /a",
+        ] {
+            assert_eq!(safe_return_to(bad), None, "{bad:?}");
+        }
+        assert_eq!(safe_return_to(&format!("/{}", "a".repeat(600))), None);
+    }
+
+    #[test]
+    fn cookies_are_read_by_exact_name() {
+        let h = "a=1; ep_openid=o1.2.sig; ep_openid_x=evil; b=";
+        assert_eq!(read_cookie(h, "ep_openid").as_deref(), Some("o1.2.sig"));
+        assert_eq!(read_cookie(h, "b").as_deref(), Some(""));
+        assert_eq!(read_cookie(h, "c"), None);
+        assert_eq!(read_cookie("", "a"), None);
+        assert_eq!(read_cookie("garbage;;;==", "a"), None);
+    }
+}

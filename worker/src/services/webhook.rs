@@ -253,3 +253,23 @@ pub async fn sweep(env: &Env) -> ApiResult<usize> {
     }
     Ok(n)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::signature_header;
+
+    #[test]
+    fn signature_header_matches_python_hmac() {
+        // Expected value computed with Python's hmac/hashlib (an independent implementation):
+        // hmac.new(b"whsec_test", b'1700000000.{"id":"evt_paid_A1","type":"order.paid"}', sha256).hexdigest()
+        let body = r#"{"id":"evt_paid_A1","type":"order.paid"}"#;
+        assert_eq!(
+            signature_header("whsec_test", 1_700_000_000, body),
+            "t=1700000000,v1=8b14117f7f52bf204651e01a3d55d495d35c0e658906d3e16a99295fd97c51ba"
+        );
+        assert_ne!(
+            signature_header("whsec_test", 1_700_000_001, body),
+            signature_header("whsec_test", 1_700_000_000, body)
+        );
+    }
+}
