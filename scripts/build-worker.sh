@@ -3,6 +3,8 @@
 # than every source it depends on. Usage: scripts/build-worker.sh [--force]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The pages load edgepay/bridge from www/vendor/ (git-ignored; no CDN): refresh the copy.
+mkdir -p www/vendor && cmp -s pkg/bridge.js www/vendor/edgepay-bridge.js || cp pkg/bridge.js www/vendor/edgepay-bridge.js
 out=worker/build/index_bg.wasm
 if [ "${1:-}" != "--force" ] && [ -f "$out" ] && [ -f worker/build/index.js ]; then
   newer=$(find worker/src worker/Cargo.toml worker/Cargo.lock src Cargo.toml -newer "$out" -print -quit 2>/dev/null || true)

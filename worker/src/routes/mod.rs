@@ -1,5 +1,6 @@
 //! Thin HTTP routes: parse, authenticate, call a service, render.
 
+mod demo;
 mod merchant;
 mod notify;
 mod public;
@@ -45,6 +46,7 @@ pub async fn handle(req: Request, env: &Env) -> ApiResult<Response> {
         (Method::Get, ["v1", "jssdk", "config"]) => public::jssdk_config(&req, env).await,
         (Method::Options, ["v1", ..]) => public::preflight(&req, env),
         (Method::Post, ["v1", "miniprogram", "login"]) => public::miniprogram_login(req, env).await,
+        (_, ["demo", rest @ ..]) => demo::handle(req, env, &base, rest).await,
         _ => {
             if m == Method::Get || m == Method::Head {
                 if let Ok(assets) = env.assets("ASSETS") {
