@@ -29,7 +29,7 @@ need_node() {
 need_chromium() {
   # Debian's Chromium + matching chromedriver (browser tests, wasm-pack test --chrome).
   # Never `npx playwright install`: it downloads a browser build, which cannot be fetched here.
-  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi micro"; then
     local sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     say "apt-get install chromium chromium-driver fonts-wqy-microhei"
