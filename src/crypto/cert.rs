@@ -64,7 +64,8 @@ impl Certificate {
 
     /// The serial number in decimal (Alipay's cert SN uses this form).
     pub fn serial_decimal(&self) -> String {
-        num_bigint::BigUint::from_bytes_be(&self.serial_bytes()).to_str_radix(10)
+        // rsa re-exports num-bigint-dig: one big-integer crate in the wasm, not two.
+        rsa::BigUint::from_bytes_be(&self.serial_bytes()).to_str_radix(10)
     }
 
     /// The issuer's attributes as `(short name, value)` pairs, in DER order
