@@ -768,6 +768,48 @@ fn v3_response_verified_over_raw_bytes() {
     );
 }
 
+/// Regression (fuzz target `alipay_response`, fuzz/regressions/alipay_response/crash-8c8b…,
+/// crash-20eb… and crash-9dc5…): a lone UTF-16 surrogate escape (`\ude24`) and a number out of
+/// f64 range fit RFC 8259's grammar, so the raw scanner keeps the member; reading
+/// it must then be a typed error.
+#[test]
+fn unrepresentable_json_values_give_typed_errors() {
+    let raw =
+        r#"{"alipay_trade_query_response":{"code":"10000","x":"\ude24"},"sign":"AB\ude24CD"}"#;
+    let members = top_level_members(raw).unwrap();
+    assert_eq!(members[1].1, r#""AB\ude24CD""#);
+    let e = extract(raw, None).unwrap_err();
+    assert_eq!((e.code(), e.field()), ("invalid_field", Some("sign")));
+    // In the node itself: the signature is checked over the raw text first,
+    // then the node cannot be read.
+    let raw = r#"{"alipay_trade_query_response":{"code":"10000","x":"\ude24"},"sign":"AAAA"}"#;
+    let r = extract(raw, None).unwrap();
+    assert_eq!(r.business_result().unwrap_err().code(), "malformed");
+    let e = alipay::verify_response_any(raw, &alipay_pub()).unwrap_err();
+    assert_eq!(e.code(), "signature_mismatch");
+    let found = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/regressions/alipay_response/crash-8c8b40d1fa18f2e2dcac7ae3e6d4680f34ec2a58"
+    ))
+    .unwrap();
+    let e = extract(std::str::from_utf8(&found).unwrap(), None).unwrap_err();
+    assert_eq!((e.code(), e.field()), ("invalid_field", Some("sign")));
+    // A lone leading surrogate followed by other text (crash-20eb…).
+    let raw = r#"{"a_response":{"code":"10000","x":"\udb24UbP"},"sign":"AAAA"}"#;
+    let r = extract(raw, None).unwrap();
+    assert_eq!(r.business_result().unwrap_err().code(), "malformed");
+    // A number beyond f64 range inside the node.
+    let raw = r#"{"a_response":{"code":"10000","y":[0,{"z":2.5e322222}]},"sign":"AAAA"}"#;
+    let r = extract(raw, None).unwrap();
+    assert_eq!(
+        r.signed_text,
+        r#"{"code":"10000","y":[0,{"z":2.5e322222}]}"#
+    );
+    let e = r.business_result().unwrap_err();
+    assert_eq!(e.code(), "malformed");
+    assert!(e.to_string().contains("out of range"), "{e}");
+}
+
 // ------------------------------------------------------------- properties
 
 proptest! {

@@ -92,6 +92,36 @@ fn structural_errors_are_named() {
     malformed("<xml><a><![CDATA[unterminated</a></xml>");
 }
 
+/// Regression (fuzz target `wechat_xml`, fuzz/regressions/wechat_xml/crash-b1e0…):
+/// quick-xml takes everything up to whitespace, `/` or `>` as an element name, so
+/// `<a\x15gz="\x0e?b/>` became a parameter named `a\u{15}gz="\u{e}?b/` that
+/// re-encoded into a different document. Element names must be XML names.
+#[test]
+fn element_names_must_be_xml_names() {
+    for bad in [
+        "<xml><a\u{15}b>1</a\u{15}b></xml>",
+        "<xml><a=\"x\"/></xml>",
+        "<xml><1a>1</1a></xml>",
+        "<xml><-a>1</-a></xml>",
+        "<xml><a?>1</a?></xml>",
+        "<xml><a\u{0}>1</a\u{0}></xml>",
+    ] {
+        assert!(malformed(bad).contains("not an XML name"), "{bad:?}");
+    }
+    malformed("<xml><a\"b/></xml>");
+    let raw = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fuzz/regressions/wechat_xml/crash-b1e022e3ff5fb70d05e2d5959248d7cffd7256b6"
+    ))
+    .unwrap();
+    assert_eq!(decode_bytes(&raw).unwrap_err().code(), "malformed");
+    // Real names still work: letters, digits, `_ - . :`, non-ASCII letters.
+    let p = decode("<xml><out_trade_no>1</out_trade_no><a-b.c:d>2</a-b.c:d><名>3</名><_x9/></xml>")
+        .unwrap();
+    assert_eq!(p.len(), 4);
+    assert_eq!(decode(&encode(&p)).unwrap(), p);
+}
+
 #[test]
 fn size_cap_and_utf8() {
     let big = format!("<xml><a>{}</a></xml>", "x".repeat(MAX_XML_BYTES));

@@ -130,6 +130,9 @@ pub fn top_level_members(raw_json: &str) -> Result<Vec<(String, &str)>> {
     };
     s.expect(b'{')?;
     let mut members: Vec<(String, &str)> = Vec::new();
+    // Seen keys in a set: a linear scan per member made a 10 MB body of tiny
+    // members take hours (quadratic; see HOSTILE.md).
+    let mut seen = std::collections::HashSet::new();
     s.ws();
     if s.bytes.get(s.pos) == Some(&b'}') {
         s.pos += 1;
@@ -141,7 +144,7 @@ pub fn top_level_members(raw_json: &str) -> Result<Vec<(String, &str)>> {
                 serde_json::from_str(raw_key).map_err(|e| malformed(format!("bad key: {e}")))?;
             s.expect(b':')?;
             let value = s.value()?;
-            if members.iter().any(|(k, _)| *k == key) {
+            if !seen.insert(key.clone()) {
                 return Err(malformed(format!("key {key:?} appears more than once")));
             }
             members.push((key, value));

@@ -205,8 +205,18 @@ fn is_xml_space(c: char) -> bool {
 
 fn element_name(raw: &[u8]) -> Result<String> {
     let name = std::str::from_utf8(raw).map_err(|_| err("element name is not UTF-8"))?;
-    if name.is_empty() {
-        return Err(err("empty element name"));
+    let mut chars = name.chars();
+    match chars.next() {
+        None => return Err(err("empty element name")),
+        // An XML name (letters, digits, `_ - . :`; not starting with a digit,
+        // `-` or `.`). quick-xml takes everything up to whitespace, `/` or `>`
+        // as the name, so control characters, quotes or `=` would otherwise
+        // become parameter names (found by fuzzing, see fuzz/README.md).
+        Some(first) if first.is_alphabetic() || first == '_' || first == ':' => {}
+        Some(_) => return Err(err(format!("element name {name:?} is not an XML name"))),
+    }
+    if !chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')) {
+        return Err(err(format!("element name {name:?} is not an XML name")));
     }
     Ok(name.to_string())
 }
