@@ -147,10 +147,11 @@ export async function startGateway({ emu, receiver, dir, mode = 'cert', env = {}
   const envFile = join(dir, 'gateway.env');
   writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(String(v))}`).join('\n') + '\n');
   const log = createWriteStream(join(dir, `wrangler-${port}.log`), { flags: 'a' });
+  const inspectorPort = await freePort();
   const child = spawn(join(ROOT, 'node_modules', '.bin', 'wrangler'), [
     'dev', '--config', join(ROOT, 'wrangler.toml'), '--local', '--ip', '127.0.0.1', '--port', String(port),
     '--persist-to', join(dir, 'state'), '--env-file', envFile, '--show-interactive-dev-session=false',
-    '--inspector-port', String(await freePort()),
+    '--inspector-port', String(inspectorPort),
   ], { cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CI: '1' } });
   const lines = [];
   const onData = (d) => { log.write(d); for (const l of String(d).split('\n')) if (l.trim()) lines.push(l); };
@@ -165,7 +166,7 @@ export async function startGateway({ emu, receiver, dir, mode = 'cert', env = {}
     await new Promise((r) => setTimeout(r, 250));
   }
   const gw = {
-    url, port, lines, child,
+    url, port, inspectorPort, lines, child,
     stop: () => new Promise((resolve) => {
       if (child.exitCode !== null) return resolve();
       child.once('exit', () => { log.end(); resolve(); });
