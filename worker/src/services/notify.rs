@@ -294,6 +294,9 @@ async fn check_refund(
 pub async fn wechat_v3(env: &Env, headers: Result<v3::SignedHeaders, Error>, body: &[u8]) -> Reply {
     let r = async {
         let headers = headers?;
+        // A v3 notify is UTF-8 JSON. serde_json skips unknown members without checking their
+        // UTF-8, so a signed body with invalid bytes in an ignored member would otherwise pass.
+        std::str::from_utf8(body).map_err(|_| refuse("malformed", "body is not UTF-8"))?;
         wechat::verify_signed(env, &headers, body).await?;
         let envelope = v3::NotifyEnvelope::parse(body)?;
         let apiv3 = config::require(env, "WECHAT_APIV3_KEY")?;
