@@ -80,10 +80,11 @@ function classify(n) {
   return 'natives';
 }
 
-const s = await startStack({ mode: 'cert' });
-const rows = [];
-let reniced = false;
-try {
+const fromJson = arg('from-json');
+const rows = fromJson ? JSON.parse(readFileSync(fromJson, 'utf8')) : [];
+let reniced = fromJson ? true : false;
+const s = fromJson ? null : await startStack({ mode: 'cert' });
+if (s) try {
   const gw = s.gateway;
   const pid = workerPid(gw.child.pid);
   // Other jobs on a small machine deschedule workerd, and V8's sampling profiler counts the wall
@@ -143,14 +144,18 @@ try {
 }
 
 const base = rows[0];
+const share = (r, ...ks) => `${Math.round((100 * ks.reduce((a, k) => a + (r[`${k}_ms`] || 0), 0)) / (r.isolate_active_ms || 1))} %`;
+const verdict = (ms) => (ms <= TARGET_MS ? 'within the 2 ms target' : ms <= BUDGET_MS ? 'within the 10 ms budget, not shown within the 2 ms target' : 'not shown within the 10 ms budget');
 const md = [
   `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC on ${os.cpus().length} × ${os.cpus()[0]?.model?.trim()}, node ${process.version}, load average ${os.loadavg()[0].toFixed(1)}; ${N} sequential requests per route and pass after ${W} warm-up requests; V8 sampling every ${INTERVAL} µs; workerd ${reniced ? 'reniced to -15' : 'at normal priority'}.`,
   '',
-  '| route | workerd thread CPU ms/req | minus baseline | isolate active ms/req (profile) | of which wasm | JS glue | WebCrypto | other natives | D1/KV binding JS | (program) | GC | wall ms/req |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...rows.map((r) => `| ${r.route} | ${r.workerd_thread_cpu_ms} | ${r === base ? '—' : (r.workerd_thread_cpu_ms - base.workerd_thread_cpu_ms).toFixed(2)} | ${r.isolate_active_ms} | ${r.wasm_ms} | ${r.js_ms} | ${r.webcrypto_ms} | ${r.natives_ms} | ${r.bindings_ms} | ${r.program_ms} | ${r.gc_ms} | ${r.wall_ms} |`),
+  '| route | workerd thread CPU ms/req | above `/healthz` | wall ms/req | profile: our wasm | JS glue | runtime natives (fetch, WebCrypto, …) | D1/KV binding JS | (program) + GC |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...rows.map((r) => `| ${r.route} | ${r.workerd_thread_cpu_ms} | ${r === base ? '—' : (r.workerd_thread_cpu_ms - base.workerd_thread_cpu_ms).toFixed(2)} | ${r.wall_ms} | ${share(r, 'wasm')} | ${share(r, 'js')} | ${share(r, 'webcrypto', 'natives')} | ${share(r, 'bindings')} | ${share(r, 'program', 'gc')} |`),
   '',
-  `Budget ${BUDGET_MS} ms (free plan), target ≤ ${TARGET_MS} ms: ` + rows.slice(1).map((r) => `${r.route.split(' (')[0].split(',')[0]}${r.route.includes('first') ? ' (first)' : r.route.includes('duplicate') ? ' (duplicate)' : ''}: isolate ${r.isolate_active_ms} ms (${r.isolate_active_ms <= TARGET_MS ? 'within target' : r.isolate_active_ms <= BUDGET_MS ? 'within budget, over target' : 'OVER BUDGET'})`).join('; ') + '.',
+  `Against the ${BUDGET_MS} ms free-plan budget (upper bound = the whole local workerd thread, above the \`/healthz\` baseline): ` +
+    rows.slice(1).map((r) => `${r.route.split(' (')[0]}: ${(r.workerd_thread_cpu_ms - base.workerd_thread_cpu_ms).toFixed(1)} ms, ${verdict(r.workerd_thread_cpu_ms - base.workerd_thread_cpu_ms)}`).join('; ') + '.',
+  `(The profile columns are shares of the Worker isolate's non-idle samples; the sampled time itself was ${rows.map((r) => (r.isolate_active_ms / r.workerd_thread_cpu_ms).toFixed(1)).join('/')}× the thread's CPU time, i.e. wall-clock time while descheduled, so only the shares are used.)`,
 ].join('\n');
 console.log('\n' + md);
 if (arg('json')) writeFileSync(arg('json'), JSON.stringify(rows, null, 2));
