@@ -76,6 +76,10 @@ test-e2e: build-worker
 
 test: lint lint-worker test-rust test-worker-unit test-wasm test-node test-gateway test-e2e
 
+# Every benchmark in one run; refreshes the tables in BENCHMARKS.md (not part of make test).
+bench:
+	scripts/bench.sh
+
 emulator:
 	@scripts/setup.sh node
 	$(NODE) tests/sandbox/server.mjs --port 9100
