@@ -51,6 +51,40 @@ impl From<ApiError> for Refusal {
     }
 }
 
+/// The reply to a notify whose provider expects HTTP 200 either way (WeChat v2 XML, Alipay text):
+/// `ok` on success; on a refusal, the refusal is logged (code and reason, never the body) and
+/// `fail(code)` is the body.
+fn reply_200(
+    r: Result<(), Refusal>,
+    provider: &str,
+    content_type: &'static str,
+    ok: impl FnOnce() -> String,
+    fail: impl FnOnce(&str) -> String,
+) -> Reply {
+    match r {
+        Ok(()) => Reply {
+            status: 200,
+            content_type,
+            body: ok(),
+        },
+        Err(e) => {
+            crate::log::warn(
+                "notify_rejected",
+                &[
+                    ("provider", provider.into()),
+                    ("code", e.code.clone()),
+                    ("reason", e.message),
+                ],
+            );
+            Reply {
+                status: 200,
+                content_type,
+                body: fail(&e.code),
+            }
+        }
+    }
+}
+
 fn refuse(code: &str, message: impl Into<String>) -> Refusal {
     Refusal {
         code: code.into(),
@@ -174,28 +208,13 @@ pub async fn wechat_v2(env: &Env, body: &[u8]) -> Reply {
         .await
     }
     .await;
-    match r {
-        Ok(()) => Reply {
-            status: 200,
-            content_type: "text/xml; charset=utf-8",
-            body: v2::reply_success().into(),
-        },
-        Err(e) => {
-            crate::log::warn(
-                "notify_rejected",
-                &[
-                    ("provider", "wechat-v2".into()),
-                    ("code", e.code.clone()),
-                    ("reason", e.message),
-                ],
-            );
-            Reply {
-                status: 200,
-                content_type: "text/xml; charset=utf-8",
-                body: v2::reply_fail(&e.code),
-            }
-        }
-    }
+    reply_200(
+        r,
+        "wechat-v2",
+        "text/xml; charset=utf-8",
+        || v2::reply_success().into(),
+        v2::reply_fail,
+    )
 }
 
 /// `POST /notify/wechat/refund`: v2 refund notify (`req_info` AES-256-ECB; decryption authenticates).
@@ -240,28 +259,13 @@ pub async fn wechat_v2_refund(env: &Env, body: &[u8]) -> Reply {
         Ok(())
     }
     .await;
-    match r {
-        Ok(()) => Reply {
-            status: 200,
-            content_type: "text/xml; charset=utf-8",
-            body: v2::reply_success().into(),
-        },
-        Err(e) => {
-            crate::log::warn(
-                "notify_rejected",
-                &[
-                    ("provider", "wechat-v2-refund".into()),
-                    ("code", e.code.clone()),
-                    ("reason", e.message),
-                ],
-            );
-            Reply {
-                status: 200,
-                content_type: "text/xml; charset=utf-8",
-                body: v2::reply_fail(&e.code),
-            }
-        }
-    }
+    reply_200(
+        r,
+        "wechat-v2-refund",
+        "text/xml; charset=utf-8",
+        || v2::reply_success().into(),
+        v2::reply_fail,
+    )
 }
 
 async fn check_refund(
@@ -507,26 +511,11 @@ pub async fn alipay(env: &Env, body: &[u8]) -> Reply {
         .await
     }
     .await;
-    match r {
-        Ok(()) => Reply {
-            status: 200,
-            content_type: "text/plain",
-            body: anotify::NOTIFY_SUCCESS.into(),
-        },
-        Err(e) => {
-            crate::log::warn(
-                "notify_rejected",
-                &[
-                    ("provider", "alipay".into()),
-                    ("code", e.code.clone()),
-                    ("reason", e.message),
-                ],
-            );
-            Reply {
-                status: 200,
-                content_type: "text/plain",
-                body: anotify::NOTIFY_FAIL.into(),
-            }
-        }
-    }
+    reply_200(
+        r,
+        "alipay",
+        "text/plain",
+        || anotify::NOTIFY_SUCCESS.into(),
+        |_| anotify::NOTIFY_FAIL.into(),
+    )
 }
