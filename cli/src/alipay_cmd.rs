@@ -3,6 +3,7 @@
 use crate::fail::Fail;
 use crate::input::{parse_params, read_file, read_stdin_bytes, read_stdin_text, read_text_file};
 use crate::keys::{private_key, public_key};
+use crate::sign_type;
 use clap::Subcommand;
 use edgepay::alipay::{self, SignType};
 use edgepay::Params;
@@ -97,23 +98,7 @@ pub enum AlipayCmd {
 }
 
 fn sign_type_for(flag: Option<&str>, params: &Params) -> Result<SignType, Fail> {
-    let parse = |s: &str, what: &str| {
-        s.parse::<SignType>()
-            .map_err(|_| Fail::usage(format!("{what}: {s:?} is not RSA2 or RSA")))
-    };
-    let from_params = params
-        .get("sign_type")
-        .filter(|s| !s.is_empty())
-        .map(|s| parse(s, "sign_type"))
-        .transpose()?;
-    match (flag.map(|s| parse(s, "--sign-type")).transpose()?, from_params) {
-        (Some(f), Some(p)) if f != p => Err(Fail::usage(format!(
-            "--sign-type {f} contradicts sign_type={p} in the parameters (sign_type is part of the signed string)"
-        ))),
-        (Some(f), _) => Ok(f),
-        (None, Some(p)) => Ok(p),
-        (None, None) => Ok(SignType::Rsa2),
-    }
+    sign_type::resolve(flag, params, SignType::Rsa2, "RSA2 or RSA")
 }
 
 /// Runs one Alipay command and returns what to print.

@@ -9,6 +9,7 @@ mod alipay_cmd;
 mod fail;
 mod input;
 mod keys;
+mod sign_type;
 mod wechat_cmd;
 
 use clap::{Parser, Subcommand};

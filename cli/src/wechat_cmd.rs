@@ -3,6 +3,7 @@
 use crate::fail::Fail;
 use crate::input::{parse_params, read_file, read_stdin_text};
 use crate::keys::{mask, nonce, now_secs, private_key, public_key};
+use crate::sign_type;
 use clap::Subcommand;
 use edgepay::wechat::client_params::{self, ClientKind, PayInput};
 use edgepay::wechat::v2::{self, SignType};
@@ -180,19 +181,7 @@ fn parse_sign_type(flag: &str, text: &str) -> Result<SignType, Fail> {
 
 /// The sign type to sign with: the flag, else the params' sign_type, else MD5.
 fn sign_type_for(flag: Option<&str>, params: &Params) -> Result<SignType, Fail> {
-    let from_params = params
-        .get("sign_type")
-        .filter(|s| !s.is_empty())
-        .map(|s| parse_sign_type("sign_type", s))
-        .transpose()?;
-    match (flag.map(|f| parse_sign_type("--sign-type", f)).transpose()?, from_params) {
-        (Some(f), Some(p)) if f != p => Err(Fail::usage(format!(
-            "--sign-type {f} contradicts sign_type={p} in the parameters (sign_type is part of the signed string)"
-        ))),
-        (Some(f), _) => Ok(f),
-        (None, Some(p)) => Ok(p),
-        (None, None) => Ok(SignType::Md5),
-    }
+    sign_type::resolve(flag, params, SignType::Md5, "MD5 or HMAC-SHA256")
 }
 
 fn body_file(path: Option<&str>) -> Result<Vec<u8>, Fail> {
