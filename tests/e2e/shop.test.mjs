@@ -74,7 +74,9 @@ async function openCheckout(page, productId) {
 
 async function sheet(page) {
   const s = page.locator('#edgepay-sandbox-sheet');
-  await s.waitFor({ timeout: 15000 });
+  // The first pay click runs the OAuth round trip (gateway → emulator → callback) first: allow for a slow
+  // wrangler dev on a loaded 2-core machine (one 15 s timeout was seen once in ~10 runs).
+  await s.waitFor({ timeout: 30000 });
   return s;
 }
 

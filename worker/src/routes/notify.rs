@@ -6,7 +6,17 @@ use worker::{Env, Headers, Request, Response};
 
 const MAX_NOTIFY_BYTES: usize = 256 * 1024;
 
+/// The raw body, or empty (which every notify check refuses) when it is over
+/// [`MAX_NOTIFY_BYTES`]. A declared `Content-Length` over the limit is refused
+/// without reading the body at all.
 async fn raw(req: &mut Request) -> ApiResult<Vec<u8>> {
+    let declared = req
+        .headers()
+        .get("content-length")?
+        .and_then(|v| v.trim().parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_NOTIFY_BYTES) {
+        return Ok(Vec::new());
+    }
     let b = req.bytes().await?;
     Ok(if b.len() > MAX_NOTIFY_BYTES {
         Vec::new()
