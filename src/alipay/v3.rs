@@ -138,14 +138,7 @@ impl V3Request<'_> {
 
 /// Step one of response verification: `timestamp\nnonce\nBODY\n` over the raw body bytes.
 pub fn v3_response_message(timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(timestamp.len() + nonce.len() + body.len() + 3);
-    m.extend_from_slice(timestamp.as_bytes());
-    m.push(b'\n');
-    m.extend_from_slice(nonce.as_bytes());
-    m.push(b'\n');
-    m.extend_from_slice(body);
-    m.push(b'\n');
-    m
+    crate::crypto::encoding::newline_terminated(&[timestamp.as_bytes(), nonce.as_bytes(), body])
 }
 
 /// Verifies a v3 response (or v3 notify) over its raw body bytes, from the

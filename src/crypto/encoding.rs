@@ -51,6 +51,22 @@ mod tests {
     }
 }
 
+/// Joins `parts` with every part followed by `\n` (`a\nb\nc\n`): the message
+/// shape of WeChat Pay v3 and Alipay v3 signatures.
+///
+/// ```
+/// use edgepay::crypto::encoding::newline_terminated;
+/// assert_eq!(newline_terminated(&[b"1624523846", b"n", b"{}"]), b"1624523846\nn\n{}\n");
+/// ```
+pub fn newline_terminated(parts: &[&[u8]]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+    for part in parts {
+        m.extend_from_slice(part);
+        m.push(b'\n');
+    }
+    m
+}
+
 /// One PEM block: its label (`CERTIFICATE`, `PRIVATE KEY`…) and DER body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PemBlock {

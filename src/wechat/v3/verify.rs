@@ -125,14 +125,7 @@ impl SignedHeaders {
 /// assert_eq!(verification_message("1624523846", "n", b"{}"), b"1624523846\nn\n{}\n");
 /// ```
 pub fn verification_message(timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(timestamp.len() + nonce.len() + body.len() + 3);
-    m.extend_from_slice(timestamp.as_bytes());
-    m.push(b'\n');
-    m.extend_from_slice(nonce.as_bytes());
-    m.push(b'\n');
-    m.extend_from_slice(body);
-    m.push(b'\n');
-    m
+    crate::crypto::encoding::newline_terminated(&[timestamp.as_bytes(), nonce.as_bytes(), body])
 }
 
 /// Parses a `Wechatpay-Timestamp` (ASCII digits, Unix seconds).
