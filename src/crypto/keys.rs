@@ -5,10 +5,138 @@
 use super::cert::Certificate;
 use super::encoding::{b64decode, pem_blocks};
 use crate::error::{Error, Result};
-use pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
+use der::asn1::{AnyRef, BitStringRef, ObjectIdentifier};
+use der::{Decode, Encode};
 use pkcs8::{DecodePrivateKey, DecodePublicKey};
 use rsa::{RsaPrivateKey, RsaPublicKey};
+use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 use std::fmt;
+
+/// `rsaEncryption` (PKCS#1): the algorithm of every key edgepay accepts.
+const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+
+/// `AlgorithmIdentifier { rsaEncryption, NULL }`, as PKCS#8 and SPKI wrap RSA keys.
+fn rsa_algorithm() -> AlgorithmIdentifierRef<'static> {
+    AlgorithmIdentifierRef {
+        oid: RSA_ENCRYPTION,
+        parameters: Some(AnyRef::NULL),
+    }
+}
+
+/// The PKCS#8 DER of a private key given as PEM `PRIVATE KEY` (PKCS#8), PEM
+/// `RSA PRIVATE KEY` (PKCS#1) or bare base64 of either DER form — what
+/// WebCrypto's `importKey("pkcs8")` takes. The structure is checked (an RSA
+/// PKCS#8 wrapping a PKCS#1 `RSAPrivateKey`); the numbers are not: that needs
+/// big-integer arithmetic, which [`PrivateKey::parse`] (or WebCrypto) does.
+pub fn private_key_pkcs8_der(text: &str) -> Result<Vec<u8>> {
+    let text = text.trim();
+    let bad = |reason: String| Error::invalid_key("private_key", reason);
+    if !text.contains("-----BEGIN ") {
+        return pkcs8_from_der(&b64decode("private_key", text)?);
+    }
+    let block = pem_blocks("private_key", text)?.swap_remove(0);
+    match block.label.as_str() {
+        "PRIVATE KEY" => check_pkcs8(&block.der)
+            .map(|()| block.der)
+            .map_err(|e| bad(format!("not a PKCS#8 RSA private key: {e}"))),
+        "RSA PRIVATE KEY" => wrap_pkcs1_private(&block.der)
+            .map_err(|e| bad(format!("not a PKCS#1 RSA private key: {e}"))),
+        other => Err(bad(format!(
+            "PEM block is {other:?}; expected \"PRIVATE KEY\" or \"RSA PRIVATE KEY\""
+        ))),
+    }
+}
+
+/// PKCS#8 DER from DER that is PKCS#8 or PKCS#1.
+fn pkcs8_from_der(der: &[u8]) -> Result<Vec<u8>> {
+    if check_pkcs8(der).is_ok() {
+        return Ok(der.to_vec());
+    }
+    wrap_pkcs1_private(der).map_err(|_| {
+        Error::invalid_key(
+            "private_key",
+            "not an RSA private key in PKCS#8 or PKCS#1 DER",
+        )
+    })
+}
+
+fn check_pkcs8(der: &[u8]) -> der::Result<()> {
+    let info = pkcs8::PrivateKeyInfo::from_der(der)?;
+    if info.algorithm.oid != RSA_ENCRYPTION {
+        return Err(der::Tag::ObjectIdentifier.value_error());
+    }
+    pkcs1::RsaPrivateKey::from_der(info.private_key)?;
+    Ok(())
+}
+
+fn wrap_pkcs1_private(der: &[u8]) -> der::Result<Vec<u8>> {
+    pkcs1::RsaPrivateKey::from_der(der)?;
+    pkcs8::PrivateKeyInfo::new(rsa_algorithm(), der).to_der()
+}
+
+/// The SPKI DER of a public key given as PEM `PUBLIC KEY` (SPKI), `RSA PUBLIC
+/// KEY` (PKCS#1), `CERTIFICATE` (its subject key) or bare base64 of any of
+/// their DER forms — what WebCrypto's `importKey("spki")` takes. Checked to be
+/// an RSA key with the PKCS#1 structure, as [`private_key_pkcs8_der`].
+pub fn public_key_spki_der(text: &str) -> Result<Vec<u8>> {
+    let text = text.trim();
+    let bad = |reason: String| Error::invalid_key("public_key", reason);
+    if !text.contains("-----BEGIN ") {
+        return spki_from_der(&b64decode("public_key", text)?);
+    }
+    let block = pem_blocks("public_key", text)?.swap_remove(0);
+    match block.label.as_str() {
+        "PUBLIC KEY" => check_spki(&block.der)
+            .map(|()| block.der)
+            .map_err(|e| bad(format!("not an SPKI RSA public key: {e}"))),
+        "RSA PUBLIC KEY" => wrap_pkcs1_public(&block.der)
+            .map_err(|e| bad(format!("not a PKCS#1 RSA public key: {e}"))),
+        // A chain: the first certificate is the leaf.
+        "CERTIFICATE" => Certificate::from_der(&block.der)?.rsa_spki_der(),
+        other => Err(bad(format!(
+            "PEM block is {other:?}; expected \"PUBLIC KEY\", \"RSA PUBLIC KEY\" or \"CERTIFICATE\""
+        ))),
+    }
+}
+
+/// SPKI DER from DER that is SPKI, PKCS#1 or an X.509 certificate.
+fn spki_from_der(der: &[u8]) -> Result<Vec<u8>> {
+    if check_spki(der).is_ok() {
+        return Ok(der.to_vec());
+    }
+    if let Ok(spki) = wrap_pkcs1_public(der) {
+        return Ok(spki);
+    }
+    match Certificate::from_der(der) {
+        Ok(cert) => cert.rsa_spki_der(),
+        Err(_) => Err(Error::invalid_key(
+            "public_key",
+            "not an RSA public key in SPKI, PKCS#1 or X.509 certificate DER",
+        )),
+    }
+}
+
+fn check_spki(der: &[u8]) -> der::Result<()> {
+    let info = SubjectPublicKeyInfoRef::from_der(der)?;
+    if info.algorithm.oid != RSA_ENCRYPTION {
+        return Err(der::Tag::ObjectIdentifier.value_error());
+    }
+    let key = info
+        .subject_public_key
+        .as_bytes()
+        .ok_or_else(|| der::Tag::BitString.value_error())?;
+    pkcs1::RsaPublicKey::from_der(key)?;
+    Ok(())
+}
+
+fn wrap_pkcs1_public(der: &[u8]) -> der::Result<Vec<u8>> {
+    pkcs1::RsaPublicKey::from_der(der)?;
+    SubjectPublicKeyInfoRef {
+        algorithm: rsa_algorithm(),
+        subject_public_key: BitStringRef::from_bytes(der)?,
+    }
+    .to_der()
+}
 
 /// An RSA private key. Its `Debug` output never shows key material.
 #[derive(Clone)]
@@ -41,37 +169,18 @@ impl PrivateKey {
     /// assert_eq!(key.public_key().bits(), 2048);
     /// ```
     pub fn parse(text: &str) -> Result<Self> {
-        let text = text.trim();
-        let bad = |reason: String| Error::invalid_key("private_key", reason);
-        if !text.contains("-----BEGIN ") {
-            let der = b64decode("private_key", text)?;
-            return Self::from_der(&der);
-        }
-        let block = pem_blocks("private_key", text)?.swap_remove(0);
-        match block.label.as_str() {
-            "PRIVATE KEY" => RsaPrivateKey::from_pkcs8_der(&block.der)
-                .map(Self)
-                .map_err(|e| bad(format!("not a PKCS#8 RSA private key: {e}"))),
-            "RSA PRIVATE KEY" => RsaPrivateKey::from_pkcs1_der(&block.der)
-                .map(Self)
-                .map_err(|e| bad(format!("not a PKCS#1 RSA private key: {e}"))),
-            other => Err(bad(format!(
-                "PEM block is {other:?}; expected \"PRIVATE KEY\" or \"RSA PRIVATE KEY\""
-            ))),
-        }
+        Self::from_pkcs8_der(&private_key_pkcs8_der(text)?)
     }
 
     /// Parses DER, PKCS#8 or PKCS#1.
     pub fn from_der(der: &[u8]) -> Result<Self> {
-        RsaPrivateKey::from_pkcs8_der(der)
-            .or_else(|_| RsaPrivateKey::from_pkcs1_der(der))
-            .map(Self)
-            .map_err(|_| {
-                Error::invalid_key(
-                    "private_key",
-                    "not an RSA private key in PKCS#8 or PKCS#1 DER",
-                )
-            })
+        Self::from_pkcs8_der(&pkcs8_from_der(der)?)
+    }
+
+    fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
+        RsaPrivateKey::from_pkcs8_der(der).map(Self).map_err(|e| {
+            Error::invalid_key("private_key", format!("not a valid RSA private key: {e}"))
+        })
     }
 
     /// The matching public key.
@@ -108,43 +217,19 @@ impl PublicKey {
     /// assert_eq!(edgepay::crypto::PublicKey::parse(&pem).unwrap(), from_cert);
     /// ```
     pub fn parse(text: &str) -> Result<Self> {
-        let text = text.trim();
-        let bad = |reason: String| Error::invalid_key("public_key", reason);
-        if !text.contains("-----BEGIN ") {
-            let der = b64decode("public_key", text)?;
-            return Self::from_der(&der);
-        }
-        let block = pem_blocks("public_key", text)?.swap_remove(0);
-        match block.label.as_str() {
-            "PUBLIC KEY" => RsaPublicKey::from_public_key_der(&block.der)
-                .map(Self)
-                .map_err(|e| bad(format!("not an SPKI RSA public key: {e}"))),
-            "RSA PUBLIC KEY" => RsaPublicKey::from_pkcs1_der(&block.der)
-                .map(Self)
-                .map_err(|e| bad(format!("not a PKCS#1 RSA public key: {e}"))),
-            // A chain: the first certificate is the leaf.
-            "CERTIFICATE" => Certificate::from_der(&block.der)?.public_key(),
-            other => Err(bad(format!(
-                "PEM block is {other:?}; expected \"PUBLIC KEY\", \"RSA PUBLIC KEY\" or \"CERTIFICATE\""
-            ))),
-        }
+        Self::from_spki_der(&public_key_spki_der(text)?)
     }
 
     /// Parses DER: SPKI, PKCS#1, or an X.509 certificate.
     pub fn from_der(der: &[u8]) -> Result<Self> {
-        if let Ok(k) = RsaPublicKey::from_public_key_der(der) {
-            return Ok(Self(k));
-        }
-        if let Ok(k) = RsaPublicKey::from_pkcs1_der(der) {
-            return Ok(Self(k));
-        }
-        match Certificate::from_der(der) {
-            Ok(cert) => cert.public_key(),
-            Err(_) => Err(Error::invalid_key(
-                "public_key",
-                "not an RSA public key in SPKI, PKCS#1 or X.509 certificate DER",
-            )),
-        }
+        Self::from_spki_der(&spki_from_der(der)?)
+    }
+
+    /// Parses an RSA `SubjectPublicKeyInfo` (DER).
+    pub fn from_spki_der(der: &[u8]) -> Result<Self> {
+        RsaPublicKey::from_public_key_der(der)
+            .map(Self)
+            .map_err(|e| Error::invalid_key("public_key", format!("not a valid RSA public key: {e}")))
     }
 
     /// Wraps an `rsa` crate key.
