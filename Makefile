@@ -30,6 +30,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy --lib --features wasm --target wasm32-unknown-unknown -- -D warnings
+	$(CARGO) clippy --lib --features wasm-rsa --target wasm32-unknown-unknown -- -D warnings
 
 lint-worker:
 	@scripts/setup.sh worker
@@ -57,7 +58,7 @@ build-worker:
 # The shared vectors inside Debian's Chromium: the wasm target agrees with the native one.
 test-wasm: build-wasm
 	@scripts/setup.sh chromium
-	wasm-pack test --headless --chrome --mode no-install -- --features wasm --test wasm
+	wasm-pack test --headless --chrome --mode no-install -- --features wasm-rsa --test wasm
 
 # Emulator, npm package (signing + bridge in Chromium), bridge size budget.
 test-node: build-wasm

@@ -30,8 +30,15 @@ export class EdgepayError extends Error {
 
 /** Loads the wasm module; idempotent. `source`: a `WebAssembly.Module` (Workers), bytes, a Response or a URL. */
 export function init(source?: WebAssembly.Module | BufferSource | Response | URL | string): Promise<void>;
+/**
+ * Loads the pure-Rust RSA fallback module used by the `'wasm'` backend (async functions
+ * load it themselves in Node and browsers). In a bundled host (Cloudflare Worker) pass
+ * `import wasm from 'edgepay/wasm-rsa/edgepay_bg.wasm'` and
+ * `import * as glue from 'edgepay/wasm-rsa/edgepay.js'`.
+ */
+export function initRsa(source?: WebAssembly.Module | BufferSource | Response | URL | string, glue?: unknown): Promise<void>;
 export function isInitialized(): boolean;
-/** `'auto'` (WebCrypto when available), `'webcrypto'` (required) or `'wasm'` (pure Rust) for RSA signing and AES-GCM. */
+/** `'auto'` (WebCrypto when available), `'webcrypto'` (required) or `'wasm'` (pure Rust, the fallback module) for RSA signing and verification and AES-GCM. */
 export function setBackend(name: 'auto' | 'webcrypto' | 'wasm'): void;
 export function getBackend(): 'webcrypto' | 'wasm';
 

@@ -1,9 +1,12 @@
 // edgepay: WeChat Pay and Alipay signing for Node ≥ 20, browsers and Cloudflare Workers.
 //
-// One wasm module (pkg/wasm/, built by scripts/build-wasm.sh from the Rust core, feature
-// `wasm`) does the protocol work. RSA signing and AES-GCM decryption go through WebCrypto
-// where `globalThis.crypto.subtle` exists (the core gives the exact message; WebCrypto
-// signs; the core assembles the result); the pure-wasm path is the fallback.
+// The signing wasm module (pkg/wasm/, built by scripts/build-wasm.sh from the Rust core,
+// feature `wasm`) does the protocol work. RSA (signing and verification) and AES-GCM
+// decryption go through WebCrypto, `globalThis.crypto.subtle`: the core gives the exact
+// message (or the signature check to make), WebCrypto does the arithmetic, the core
+// assembles the result. The signing module has no RSA of its own; the pure-Rust fallback
+// is a second module (pkg/wasm-rsa/, feature `wasm-rsa`) loaded only for the 'wasm'
+// backend: where `crypto.subtle` is missing, or after `setBackend('wasm')`.
 //
 // Initialisation: `await init()` once, or call any async function (they initialise
 // themselves). Synchronous functions throw `EdgepayError` code `not_initialized` before.
@@ -57,6 +60,45 @@ export function init(source) {
   return initPromise;
 }
 
+// ------------------------------------------------------------------ the RSA fallback module
+
+let rsaRaw;
+let rsaPromise;
+
+/**
+ * Loads the pure-Rust RSA fallback module (pkg/wasm-rsa/) used by the `'wasm'` backend.
+ * Async functions load it themselves when that backend is in effect, in Node (from the
+ * file beside this module) and in browsers (fetched relative to this module). Bundled
+ * hosts (a Cloudflare Worker) pass both parts: `glue` = `import * as glue from
+ * 'edgepay/wasm-rsa/edgepay.js'`, `source` = `import wasm from 'edgepay/wasm-rsa/edgepay_bg.wasm'`.
+ */
+export function initRsa(source, glue) {
+  if (rsaRaw) return Promise.resolve();
+  if (!rsaPromise) {
+    rsaPromise = (async () => {
+      const g = glue ?? (await import(/* webpackIgnore: true */ /* @vite-ignore */ new URL('./wasm-rsa/edgepay.js', import.meta.url).href));
+      let input = source;
+      if (input === undefined && isFileModule()) {
+        const fsName = 'node:fs/promises';
+        const { readFile } = await import(/* webpackIgnore: true */ /* @vite-ignore */ fsName);
+        input = await readFile(new URL('./wasm-rsa/edgepay_bg.wasm', import.meta.url));
+      }
+      await g.default(input === undefined ? undefined : { module_or_path: input });
+      rsaRaw = g;
+    })().catch((e) => {
+      rsaPromise = undefined;
+      throw e;
+    });
+  }
+  return rsaPromise;
+}
+
+// The fallback module's raw exports, loading it on first use.
+async function rsaModule() {
+  await initRsa();
+  return rsaRaw;
+}
+
 /** True once `init()` has completed. */
 export const isInitialized = () => ready;
 
@@ -74,11 +116,16 @@ function call(fn) {
   try {
     return fn();
   } catch (e) {
-    if (e && e.name === 'EdgepayError' && !(e instanceof EdgepayError)) {
-      throw new EdgepayError(e.message, e.code, e.field, Boolean(e.verificationFailure));
-    }
-    throw e;
+    throw edgepayError(e);
   }
+}
+
+// A raw wasm `EdgepayError` (thrown or returned) as this module's class.
+function edgepayError(e) {
+  if (e && e.name === 'EdgepayError' && !(e instanceof EdgepayError)) {
+    return new EdgepayError(e.message, e.code, e.field, Boolean(e.verificationFailure));
+  }
+  return e;
 }
 
 // ------------------------------------------------------------------ backend
@@ -87,8 +134,9 @@ let backend = 'auto';
 const subtle = () => globalThis.crypto?.subtle;
 
 /**
- * Chooses how RSA signing and AES-GCM decryption run: `'auto'` (WebCrypto where available,
- * else wasm), `'webcrypto'` (required), or `'wasm'` (pure Rust in wasm, e.g. to compare).
+ * Chooses how RSA (signing, verification) and AES-GCM decryption run: `'auto'` (WebCrypto
+ * where available, else wasm), `'webcrypto'` (required), or `'wasm'` (pure Rust in the
+ * fallback module, e.g. to compare; see `initRsa`).
  */
 export function setBackend(name) {
   if (!['auto', 'webcrypto', 'wasm'].includes(name)) {
@@ -154,13 +202,14 @@ function bytes(field, v) {
   throw fail('invalid_field', `${field}: must be a string or bytes (Uint8Array/ArrayBuffer)`, field);
 }
 
-function headersObject(h) {
+// Headers (object, Map, fetch Headers or [name, value] pairs) → flat [name, value, …].
+function headersFlat(h) {
   if (h === undefined || h === null) throw fail('missing_field', 'headers: missing', 'headers');
   if (typeof h.entries === 'function' && !(h instanceof Map) && typeof h.get === 'function') {
-    return Object.fromEntries(h.entries()); // Fetch Headers
+    return flat('headers', Object.fromEntries(h.entries())); // Fetch Headers
   }
-  if (Array.isArray(h)) return Object.fromEntries(h);
-  return obj('headers', h);
+  if (Array.isArray(h)) return flat('headers', Object.fromEntries(h));
+  return flat('headers', h);
 }
 
 function publicKeyArg(k) {
@@ -217,7 +266,42 @@ async function rsaSign(keyText, hash, message) {
     const key = await signingKey(keyText, hash);
     return b64(new Uint8Array(await subtle().sign('RSASSA-PKCS1-v1_5', key, data)));
   }
-  return call(() => raw.rsa_sign(keyText, hash, data));
+  const r = await rsaModule();
+  return call(() => r.rsa_sign(keyText, hash, data));
+}
+
+function verifyingKey(keyText, hash) {
+  return cachedKey(`spki:${hash}\n${keyText}`, async () => {
+    const der = call(() => raw.public_key_spki(keyText));
+    try {
+      return await subtle().importKey('spki', der, { name: 'RSASSA-PKCS1-v1_5', hash }, false, ['verify']);
+    } catch (e) {
+      throw new EdgepayError(`invalid key: public_key: WebCrypto refused the RSA key (${e?.message ?? e})`, 'invalid_key', 'public_key');
+    }
+  });
+}
+
+// Completes a check returned by the signing module (`{hash, message, signature, value?,
+// error?}`): WebCrypto verifies, then the value is released (or the core's error thrown).
+// On a mismatch, `again()` runs the same check with reject = true, which throws the core's
+// own mismatch error for that protocol.
+async function hostVerified(out, keyText, again) {
+  const key = await verifyingKey(keyText, out.hash);
+  const ok = await subtle().verify('RSASSA-PKCS1-v1_5', key, out.signature, out.message);
+  if (!ok) {
+    call(again);
+    throw new EdgepayError('signature mismatch', 'signature_mismatch', undefined, true);
+  }
+  if (out.error) throw edgepayError(out.error);
+  return out.value;
+}
+
+// v3 signature check with WebCrypto; `pk` is key text or {serial: key text}.
+async function v3HostVerify(h, b, pk, now) {
+  const serials = typeof pk === 'string' ? [] : Object.keys(pk);
+  const out = call(() => raw.wechat_v3_check(h, b, serials, now, false));
+  const text = typeof pk === 'string' ? pk : str(`publicKey.${serials[out.index]}`, pk[serials[out.index]]);
+  await hostVerified(out, text, () => raw.wechat_v3_check(h, b, serials, now, true));
 }
 
 function aesKey(keyText) {
@@ -246,11 +330,18 @@ async function gcmDecrypt(keyText, nonce, associatedData, ciphertext) {
   }
 }
 
+// Client-parameter input → [[appid, prepayId, nonce, partnerid], timestamp] for the wasm layer.
+// Accepts the wire spellings too (appId, prepay_id, nonceStr, partnerId/mchid).
 function payInput(input) {
-  const i = { ...obj('input', input) };
-  if (i.timestamp === undefined) i.timestamp = nowSeconds();
-  if (i.nonce === undefined && i.nonceStr === undefined) i.nonce = randomNonce();
-  return i;
+  const i = obj('input', input);
+  const pick = (...names) => {
+    for (const n of names) if (i[n] !== undefined && i[n] !== null) return str(n, i[n]);
+    return '';
+  };
+  const ts = i.timestamp ?? nowSeconds();
+  if (typeof ts !== 'number') throw fail('invalid_field', 'timestamp: must be a number (Unix seconds)', 'timestamp');
+  const nonce = i.nonce === undefined && i.nonceStr === undefined ? randomNonce() : pick('nonce', 'nonceStr');
+  return [[pick('appid', 'appId'), pick('prepayId', 'prepay_id'), nonce, pick('partnerid', 'partnerId', 'mchid')], ts];
 }
 
 // ================================================================== WeChat Pay v2
@@ -301,7 +392,7 @@ export function decryptRefundReqInfo(reqInfo, apiKey) {
 export function payParamsV2(kind, input, key, signType = 'MD5') {
   need();
   return call(() =>
-    raw.wechat_pay_params_v2(str('kind', kind), payInput(input), str('key', key), str('signType', signType)),
+    raw.wechat_pay_params_v2(str('kind', kind), ...payInput(input), str('key', key), str('signType', signType)),
   );
 }
 
@@ -344,7 +435,8 @@ export async function v3Authorization({ mchid, serialNo, privateKey, method, url
   const ts = Number(timestamp);
   const n = str('nonce', nonce);
   if (getBackend() === 'wasm') {
-    return call(() => raw.wechat_v3_authorization(key, ...args, m, u, ts, n, b));
+    const r = await rsaModule();
+    return call(() => r.wechat_v3_authorization(key, ...args, m, u, ts, n, b));
   }
   const message = call(() => raw.wechat_v3_auth_message(...args, m, u, ts, n, b));
   const signature = await rsaSign(key, 'SHA256', message);
@@ -355,12 +447,15 @@ export async function v3Authorization({ mchid, serialNo, privateKey, method, url
 export async function payParamsV3(kind, input, privateKey) {
   await init();
   const k = str('kind', kind);
-  const i = payInput(input);
+  const [fields, ts] = payInput(input);
   const key = str('privateKey', privateKey);
-  if (getBackend() === 'wasm') return call(() => raw.wechat_pay_params_v3(k, i, key));
-  const message = call(() => raw.wechat_pay_params_v3_message(k, i));
+  if (getBackend() === 'wasm') {
+    const r = await rsaModule();
+    return call(() => r.wechat_pay_params_v3(k, fields, ts, key));
+  }
+  const message = call(() => raw.wechat_pay_params_v3_message(k, fields, ts));
   const signature = await rsaSign(key, 'SHA256', message);
-  return call(() => raw.wechat_pay_params_v3_assemble(k, i, signature));
+  return call(() => raw.wechat_pay_params_v3_assemble(k, fields, ts, signature));
 }
 
 /**
@@ -373,7 +468,15 @@ export async function payParamsV3(kind, input, privateKey) {
  */
 export async function v3Verify({ headers, body, publicKey, now = nowSeconds() }) {
   await init();
-  call(() => raw.wechat_v3_verify(headersObject(headers), bytes('body', body), publicKeyArg(publicKey), Number(now)));
+  const h = headersFlat(headers);
+  const b = bytes('body', body);
+  const pk = publicKeyArg(publicKey);
+  if (getBackend() === 'wasm') {
+    const r = await rsaModule();
+    call(() => r.wechat_v3_verify(h, b, typeof pk === 'string' ? pk : flat('publicKey', pk), Number(now)));
+  } else {
+    await v3HostVerify(h, b, pk, Number(now));
+  }
   return true;
 }
 
@@ -398,12 +501,16 @@ export async function v3Decrypt({ apiv3Key, nonce, associatedData = '', cipherte
  */
 export async function v3ParseNotify({ headers, body, publicKey, apiv3Key, now = nowSeconds() }) {
   await init();
-  const h = headersObject(headers);
+  const h = headersFlat(headers);
   const b = bytes('body', body);
   const pk = publicKeyArg(publicKey);
   const key = str('apiv3Key', apiv3Key);
-  if (getBackend() === 'wasm') return call(() => raw.wechat_v3_notify(h, b, pk, key, Number(now)));
-  const prep = call(() => raw.wechat_v3_notify_prepare(h, b, pk, key, Number(now)));
+  if (getBackend() === 'wasm') {
+    const r = await rsaModule();
+    return call(() => r.wechat_v3_notify(h, b, typeof pk === 'string' ? pk : flat('publicKey', pk), key, Number(now)));
+  }
+  await v3HostVerify(h, b, pk, Number(now));
+  const prep = call(() => raw.wechat_v3_notify_decrypt_input(b, key));
   const plain = await gcmDecrypt(key, prep.nonce, prep.associated_data, prep.ciphertext);
   return call(() => raw.wechat_v3_notify_finish(b, plain));
 }
@@ -428,7 +535,10 @@ async function alipaySignFlat(params, privateKey, signType) {
   const p = flat('params', params);
   const key = str('privateKey', privateKey);
   const st = str('signType', signType);
-  if (getBackend() === 'wasm') return call(() => raw.alipay_sign(p, key, st));
+  if (getBackend() === 'wasm') {
+    const r = await rsaModule();
+    return call(() => r.alipay_sign(p, key, st));
+  }
   const [text, hash, ...prepared] = call(() => raw.alipay_prepare_sign(p, st));
   const signature = await rsaSign(key, hash, text);
   return call(() => raw.alipay_assemble_signed(prepared, signature));
@@ -444,16 +554,31 @@ export async function alipayOrderString(params, privateKey, signType = 'RSA2') {
  * here); resolves its parameters. `{checkV2: true}` when `sign_type` is signed too. Async. */
 export async function alipayVerifyNotify(rawBody, publicKey, { checkV2 = false } = {}) {
   await init();
-  return call(() => raw.alipay_verify_notify(bytes('rawBody', rawBody), str('publicKey', publicKey), Boolean(checkV2)));
+  const b = bytes('rawBody', rawBody);
+  const key = str('publicKey', publicKey);
+  const v2 = Boolean(checkV2);
+  if (getBackend() === 'wasm') {
+    const r = await rsaModule();
+    return call(() => r.alipay_verify_notify(b, key, v2));
+  }
+  const out = call(() => raw.alipay_notify_check(b, v2, false));
+  return hostVerified(out, key, () => raw.alipay_notify_check(b, v2, true));
 }
 
 /** Verifies a raw gateway JSON response over the raw `*_response` text; resolves the
  * business result (rejects with code `upstream_error` for a non-10000 code). Async. */
 export async function alipayVerifyResponse(rawJson, publicKey, { method, signType = 'RSA2' } = {}) {
   await init();
-  return call(() =>
-    raw.alipay_verify_response(str('rawJson', rawJson), str('publicKey', publicKey), method === undefined ? undefined : str('method', method), str('signType', signType)),
-  );
+  const text = str('rawJson', rawJson);
+  const key = str('publicKey', publicKey);
+  const m = method === undefined ? undefined : str('method', method);
+  const st = str('signType', signType);
+  if (getBackend() === 'wasm') {
+    const r = await rsaModule();
+    return call(() => r.alipay_verify_response(text, key, m, st));
+  }
+  const out = call(() => raw.alipay_response_check(text, m, st, false));
+  return hostVerified(out, key, () => raw.alipay_response_check(text, m, st, true));
 }
 
 /** `app_cert_sn` / `alipay_cert_sn` of a PEM certificate. Sync. */

@@ -54,6 +54,14 @@ need_wasm() {
   if ! command -v wasm-pack >/dev/null; then
     say "cargo install wasm-pack --locked"; cargo install wasm-pack --locked
   fi
+  # The npm package's signing wasm is smallest built by nightly with std rebuilt
+  # (scripts/build-wasm.sh); nightly itself is part of the machine image, not installed
+  # here. Without it (or when rust-src cannot be fetched) the build uses stable.
+  if rustup toolchain list 2>/dev/null | grep -q '^nightly' \
+     && ! rustup component list --toolchain nightly --installed 2>/dev/null | grep -q '^rust-src'; then
+    say "rustup component add rust-src --toolchain nightly"
+    rustup component add rust-src --toolchain nightly || say "rust-src unavailable: the wasm builds with stable"
+  fi
 }
 
 # The Worker (worker/): the wasm toolchain above plus worker-build 0.8.7; wrangler comes from

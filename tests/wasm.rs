@@ -1,5 +1,5 @@
 //! The shared vectors inside a browser: compiled to wasm32 and run in headless
-//! Chromium by `wasm-pack test --headless --chrome --mode no-install -- --features wasm`
+//! Chromium by `wasm-pack test --headless --chrome --mode no-install -- --features wasm-rsa`
 //! (webdriver.json beside Cargo.toml). The same vectors as the native tests, so the
 //! targets provably agree; plus the JS-facing bindings (errors as JS `Error`s).
 //! The vector files are embedded: `../../shared/vectors/` from this file is
@@ -225,12 +225,11 @@ mod bindings {
 
     #[wasm_bindgen_test]
     fn two_step_v3_client_params_match_one_step() {
-        let input = obj(&[("appid", "wx1"), ("prepayId", "p1"), ("nonce", "n")]);
-        js_sys::Reflect::set(&input, &"timestamp".into(), &JsValue::from_f64(1.0)).unwrap();
-        let msg = wasm::wechat_pay_params_v3_message("jsapi", input.clone()).unwrap();
+        let input: Vec<String> = ["wx1", "p1", "n", ""].map(String::from).to_vec();
+        let msg = wasm::wechat_pay_params_v3_message("jsapi", input.clone(), 1.0).unwrap();
         assert_eq!(msg, "wx1\n1\nn\nprepay_id=p1\n");
         let sig = wasm::rsa_sign(WECHAT_KEY, "SHA256", msg.as_bytes()).unwrap();
-        let out = wasm::wechat_pay_params_v3_assemble("jsapi", input, &sig).unwrap();
+        let out = wasm::wechat_pay_params_v3_assemble("jsapi", input, 1.0, &sig).unwrap();
         assert_eq!(prop(&out, "paySign"), sig.as_str());
         assert_eq!(prop(&out, "signType"), "RSA");
         // and it verifies under the vector's public key
@@ -240,5 +239,36 @@ mod bindings {
             .unwrap()
             .verify(RsaHash::Sha256, msg.as_bytes(), &raw)
             .unwrap();
+    }
+
+    /// The deferred check hands the host exactly the v3 message and signature of the
+    /// wechatpay-go notify vector (core/notify/notify_test.go); the pure-Rust key accepts
+    /// them, and a host's "no" turns into the core's own mismatch error.
+    #[wasm_bindgen_test]
+    fn v3_check_hands_over_the_vector_message() {
+        let headers: Vec<String> = [
+            "Wechatpay-Timestamp",
+            "1624523846",
+            "Wechatpay-Nonce",
+            "EcZ9Cmy4Xyx1i6RlJQzLcCyEqDa26NBz",
+            "Wechatpay-Signature",
+            "tJHIiIS9eB2hAYstmAmbbD3ZE5LiIm/Ug5tuL4fC0YOFRWIHV39UFIZXC0e9Wl6lBu6sKvkqDkzpqzBsVHyXFlbYZTOQrVdG4b6LfTnK4mikv9++ixJMd3vTf2yCqvBkh98zs3Ds5zsYQakzbcwhmw4fMJs4nPLws28H0UW9FjDR//rxELLwXvV1VEA1IBLX70xptjL8hrfUjEE8kkry6yNJTHZRU8CAc7qHli2Ng1V1qb9ARbK8A3ThmFmPQvRGrapI/jS2laKKgYUmfdEdkNO6B2Cke5e8VTxY406ArAmQ90GAihDwIcb16TQMnzCMBoutnwZKNiKRACrFmtxw2Q==",
+            "Wechatpay-Serial",
+            "D7CE59D1F522D701",
+        ]
+        .map(String::from)
+        .to_vec();
+        let now = 1_624_523_846.0;
+        let out = wasm::wechat_v3_check(headers.clone(), NOTIFY_BODY, vec![], now, false).unwrap();
+        let bytes = |k: &str| js_sys::Uint8Array::new(&prop(&out, k)).to_vec();
+        assert_eq!(prop(&out, "hash"), "SHA-256");
+        assert_eq!(prop(&out, "index"), 0.0);
+        use edgepay::crypto::Verifier;
+        PublicKey::parse(WECHAT_PUB)
+            .unwrap()
+            .verify(RsaHash::Sha256, &bytes("message"), &bytes("signature"))
+            .unwrap();
+        let e = wasm::wechat_v3_check(headers, NOTIFY_BODY, vec![], now, true).unwrap_err();
+        assert_eq!(prop(&e, "code"), "signature_mismatch");
     }
 }

@@ -218,6 +218,18 @@ test('Alipay response verify against a node:crypto-signed response', async () =>
   const err = '{"code":"40004","msg":"Business Failed","sub_code":"ACQ.TRADE_NOT_EXIST","sub_msg":"交易不存在"}';
   const errSign = crypto.createSign('RSA-SHA256').update(err).sign(appKey, 'base64');
   await assert.rejects(edgepay.alipayVerifyResponse(`{"alipay_trade_query_response":${err},"sign":"${errSign}"}`, appPub), (e) => e.code === 'upstream_error');
+  // A signed business error is reported only once its signature holds: tampered, it is a
+  // mismatch (WebCrypto checks before the error is released), on both backends.
+  const forged = `{"alipay_trade_query_response":${err.replace('交易不存在', '请重新支付')},"sign":"${errSign}"}`;
+  for (const b of ['webcrypto', 'wasm']) {
+    edgepay.setBackend(b);
+    try {
+      await assert.rejects(edgepay.alipayVerifyResponse(forged, appPub), (e) => e.code === 'signature_mismatch' && e.verificationFailure, b);
+      assert.equal((await edgepay.alipayVerifyResponse(raw, appPub)).total_amount, '88.88', b);
+    } finally {
+      edgepay.setBackend('auto');
+    }
+  }
 });
 
 test('Alipay cert SNs = alipay-sdk getSN (via its certificate-mode config)', async () => {

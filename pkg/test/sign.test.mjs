@@ -127,7 +127,8 @@ test('v3 verify: wechatpay-go notify body (raw bytes), window, SIGNTEST, serial 
     'Wechatpay-Serial': 'D7CE59D1F522D701',
   };
   const now = 1624523846;
-  assert.equal(await edgepay.v3Verify({ headers, body, publicKey: wechatPub, now }), true);
+  await onEach(async (backend) => {
+  assert.equal(await edgepay.v3Verify({ headers, body, publicKey: wechatPub, now }), true, backend);
   assert.equal(await edgepay.v3Verify({ headers: new Headers(headers), body: body.toString('utf8'), publicKey: { D7CE59D1F522D701: wechatPub }, now: now + 299 }), true);
   await assert.rejects(edgepay.v3Verify({ headers, body, publicKey: { OTHER: wechatPub }, now }), (e) => e.code === 'unknown_serial');
   await assert.rejects(edgepay.v3Verify({ headers, body, publicKey: wechatPub, now: now + 300 }), (e) => e.code === 'timestamp_out_of_window');
@@ -137,6 +138,13 @@ test('v3 verify: wechatpay-go notify body (raw bytes), window, SIGNTEST, serial 
   await assert.rejects(edgepay.v3Verify({ headers, body: tampered, publicKey: wechatPub, now }), (e) => e.code === 'signature_mismatch' && e.verificationFailure);
   const { 'Wechatpay-Nonce': _, ...noNonce } = headers;
   await assert.rejects(edgepay.v3Verify({ headers: noNonce, body, publicKey: wechatPub, now }), (e) => e.code === 'missing_field' && e.field === 'Wechatpay-Nonce');
+  // The serial map: matched like the core's KeySet (case-insensitive hex, leading zeros).
+  assert.equal(await edgepay.v3Verify({ headers, body, publicKey: { OTHER: alipayPub, '00d7ce59d1f522d701': wechatPub }, now }), true, backend);
+  // The right serial with the wrong key: a mismatch with the core's own message on both backends.
+  await assert.rejects(edgepay.v3Verify({ headers, body, publicKey: { D7CE59D1F522D701: alipayPub }, now }),
+    (e) => e instanceof edgepay.EdgepayError && e.code === 'signature_mismatch' && e.verificationFailure && /does not match TIMESTAMP/.test(e.message), backend);
+  await assert.rejects(edgepay.v3Verify({ headers, body, publicKey: 'not a key', now }), (e) => e.field === 'public_key', backend);
+  });
   // The notify verifies, then its 16-byte APIv3 key ("testMchAPIv3Key0") is refused.
   await onEach(async (b) => {
     await assert.rejects(edgepay.v3ParseNotify({ headers, body, publicKey: wechatPub, apiv3Key: 'testMchAPIv3Key0', now }), (e) => e.code === 'invalid_key' && e.field === 'apiv3_key', b);
@@ -162,13 +170,18 @@ test('Alipay notify with + in the subject verifies from the raw body (yansongda 
   const params = A.notify_rsa_check_v1_plus_sign.params;
   const body = new URLSearchParams(params).toString(); // independent form encoding
   assert.match(body, /subject=yansongda%2B%E6%B5%8B%E8%AF%95\+-\+1/);
-  const got = await edgepay.alipayVerifyNotify(body, alipayPub);
-  assert.equal(got.subject, 'yansongda+测试 - 1');
-  assert.deepEqual(got, params);
-  await assert.rejects(edgepay.alipayVerifyNotify(body, alipayPub, { checkV2: true }), (e) => e.verificationFailure);
-  // decoded twice: '+' became a space
-  await assert.rejects(edgepay.alipayVerifyNotify(body.replace('%2B', '+'), alipayPub), (e) => e.code === 'signature_mismatch');
-  await assert.rejects(edgepay.alipayVerifyNotify('%zz', alipayPub), (e) => e.code === 'malformed');
+  await onEach(async (backend) => {
+    const got = await edgepay.alipayVerifyNotify(body, alipayPub);
+    assert.equal(got.subject, 'yansongda+测试 - 1', backend);
+    assert.deepEqual(got, params);
+    await assert.rejects(edgepay.alipayVerifyNotify(body, alipayPub, { checkV2: true }), (e) => e.verificationFailure, backend);
+    // decoded twice: '+' became a space; the core's specific message on both backends
+    await assert.rejects(edgepay.alipayVerifyNotify(body.replace('%2B', '+'), alipayPub),
+      (e) => e.code === 'signature_mismatch' && /form-decoded exactly once/.test(e.message), backend);
+    await assert.rejects(edgepay.alipayVerifyNotify('%zz', alipayPub), (e) => e.code === 'malformed', backend);
+    // the app's own public key is not Alipay's
+    await assert.rejects(edgepay.alipayVerifyNotify(body, text('yansongda-app-public-cert.crt')), (e) => e.code === 'signature_mismatch', backend);
+  });
 });
 
 test('Alipay cert SNs (yansongda config values) and AES (alipay-easysdk ClientTest)', async () => {

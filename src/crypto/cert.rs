@@ -30,10 +30,7 @@ pub struct Certificate {
 const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
 
 fn bad(reason: impl std::fmt::Display) -> Error {
-    Error::invalid_key(
-        "certificate",
-        format!("not an X.509 certificate: {reason}"),
-    )
+    Error::invalid_key("certificate", format!("not an X.509 certificate: {reason}"))
 }
 
 /// The contents of a constructed element with tag `tag`.
@@ -78,9 +75,13 @@ fn name(any: AnyRef<'_>) -> Result<Vec<(String, String)>> {
         let mut set = inner(next(&mut rdns, "issuer")?, Tag::Set, "issuer RDN")?;
         while !set.is_finished() {
             let mut atv = inner(next(&mut set, "issuer")?, Tag::Sequence, "issuer attribute")?;
-            let oid = ObjectIdentifier::decode(&mut atv).map_err(|e| bad(format!("issuer: {e}")))?;
+            let oid =
+                ObjectIdentifier::decode(&mut atv).map_err(|e| bad(format!("issuer: {e}")))?;
             let value = next(&mut atv, "issuer attribute value")?;
-            out.push((attribute_name(&oid.to_string()), attribute_text(value.value())));
+            out.push((
+                attribute_name(&oid.to_string()),
+                attribute_text(value.value()),
+            ));
         }
     }
     Ok(out)
@@ -150,7 +151,11 @@ impl Certificate {
             return Err(bad("trailing bytes after the certificate"));
         }
         let mut cert = inner(cert, Tag::Sequence, "Certificate")?;
-        let mut tbs = inner(next(&mut cert, "tbsCertificate")?, Tag::Sequence, "tbsCertificate")?;
+        let mut tbs = inner(
+            next(&mut cert, "tbsCertificate")?,
+            Tag::Sequence,
+            "tbsCertificate",
+        )?;
         let signature_algorithm =
             algorithm_oid(next(&mut cert, "signatureAlgorithm")?, "signatureAlgorithm")?;
         let signature = next(&mut cert, "signatureValue")?;
@@ -280,9 +285,8 @@ impl Certificate {
 
     /// The subject's RSA public key.
     pub fn public_key(&self) -> Result<PublicKey> {
-        PublicKey::from_spki_der(&self.rsa_spki_der()?).map_err(|e| {
-            Error::invalid_key("certificate", format!("bad RSA subject key: {e}"))
-        })
+        PublicKey::from_spki_der(&self.rsa_spki_der()?)
+            .map_err(|e| Error::invalid_key("certificate", format!("bad RSA subject key: {e}")))
     }
 }
 

@@ -229,7 +229,9 @@ impl PublicKey {
     pub fn from_spki_der(der: &[u8]) -> Result<Self> {
         RsaPublicKey::from_public_key_der(der)
             .map(Self)
-            .map_err(|e| Error::invalid_key("public_key", format!("not a valid RSA public key: {e}")))
+            .map_err(|e| {
+                Error::invalid_key("public_key", format!("not a valid RSA public key: {e}"))
+            })
     }
 
     /// Wraps an `rsa` crate key.

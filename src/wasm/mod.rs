@@ -11,17 +11,27 @@
 //! RSA and AES-GCM (using the two-step functions below: build the message,
 //! sign or decrypt outside, assemble).
 
-use crate::crypto::encoding::{b64encode, utf8};
-use crate::crypto::{PrivateKey, PublicKey, RsaHash, Signer};
+use crate::alipay;
+use crate::crypto::encoding::utf8;
+use crate::crypto::{keys, RsaHash};
 use crate::error::{Error, Result};
 use crate::params::Params;
 use crate::wechat::client_params::{self, ClientKind, PayInput};
-use crate::wechat::v3::{self, KeySet, NotifyEnvelope, NotifyEvent, SignedHeaders};
+use crate::wechat::v3::{self, NotifyEnvelope, NotifyEvent};
 use crate::wechat::{jssdk, v2, xml};
-use crate::{alipay, wechat};
-use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use serde::Serialize;
 use wasm_bindgen::prelude::*;
+
+mod deferred;
+#[cfg(feature = "wasm-rsa")]
+mod rsa;
+
+pub use self::deferred::{alipay_notify_check, alipay_response_check, wechat_v3_check};
+#[cfg(feature = "wasm-rsa")]
+pub use self::rsa::{
+    alipay_sign, alipay_verify_notify, alipay_verify_response, rsa_sign, wechat_pay_params_v3,
+    wechat_v3_authorization, wechat_v3_notify, wechat_v3_verify,
+};
 
 type JsResult<T> = std::result::Result<T, JsValue>;
 
@@ -53,36 +63,6 @@ fn to_js<T: Serialize + ?Sized>(value: &T) -> JsResult<JsValue> {
                 reason: format!("cannot convert the result to JS: {e}"),
             })
         })
-}
-
-/// A flat parameter object: string or finite number values; `null`/`undefined` are absent.
-fn params_in(field: &str, value: JsValue) -> JsResult<Params> {
-    let map: BTreeMap<String, serde_json::Value> =
-        serde_wasm_bindgen::from_value(value).map_err(|_| {
-            js_error(&Error::invalid(
-                field,
-                "must be an object whose values are strings or numbers",
-            ))
-        })?;
-    let mut out = Params::new();
-    for (k, v) in map {
-        match v {
-            serde_json::Value::String(s) => {
-                out.insert(k, s);
-            }
-            serde_json::Value::Number(n) => {
-                out.insert(k, n.to_string());
-            }
-            serde_json::Value::Null => {}
-            _ => {
-                return Err(js_error(&Error::invalid(
-                    k,
-                    "must be a string or a number (serialise nested objects to JSON text first)",
-                )))
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// Parameters passed as a flat `[key, value, key, value, …]` array of strings (the JS
@@ -124,41 +104,20 @@ fn int_in(field: &str, v: f64) -> JsResult<i64> {
     }
 }
 
-fn rsa_hash(name: &str) -> JsResult<RsaHash> {
-    match name {
-        "SHA256" | "SHA-256" => Ok(RsaHash::Sha256),
-        "SHA1" | "SHA-1" => Ok(RsaHash::Sha1),
-        other => Err(js_error(&Error::invalid(
-            "hash",
-            format!("{other:?} is not SHA256 or SHA1"),
-        ))),
-    }
-}
-
-fn private_key(text: &str) -> JsResult<PrivateKey> {
-    core(PrivateKey::parse(text))
-}
-
-fn public_key(text: &str) -> JsResult<PublicKey> {
-    core(PublicKey::parse(text))
-}
-
 // ------------------------------------------------------------------ RSA keys
 
 /// PKCS#8 DER of a private key given as PEM (PKCS#1 or PKCS#8) or bare base64,
 /// for WebCrypto's `importKey("pkcs8", …)`.
 #[wasm_bindgen]
 pub fn private_key_pkcs8(private_key_text: &str) -> JsResult<Vec<u8>> {
-    core(private_key(private_key_text)?.to_pkcs8_der())
+    core(keys::private_key_pkcs8_der(private_key_text))
 }
 
-/// RSA PKCS#1 v1.5 signature of `message` (hash `SHA256` or `SHA1`) in pure
-/// Rust, base64.
+/// SPKI DER of a public key given as PEM (SPKI, PKCS#1, certificate) or bare
+/// base64, for WebCrypto's `importKey("spki", …)`.
 #[wasm_bindgen]
-pub fn rsa_sign(private_key_text: &str, hash: &str, message: &[u8]) -> JsResult<String> {
-    let hash = rsa_hash(hash)?;
-    let key = private_key(private_key_text)?;
-    Ok(b64encode(core(key.sign(hash, message))?))
+pub fn public_key_spki(public_key_text: &str) -> JsResult<Vec<u8>> {
+    core(keys::public_key_spki_der(public_key_text))
 }
 
 // ------------------------------------------------------------- WeChat v2
@@ -214,45 +173,22 @@ pub fn wechat_refund_decrypt(api_key: &str, req_info: &str) -> JsResult<JsValue>
 
 // ----------------------------------------------------- client parameters
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PayInputJs {
-    #[serde(default, alias = "appId")]
-    appid: String,
-    #[serde(default, alias = "prepay_id")]
-    prepay_id: String,
-    #[serde(default)]
-    timestamp: Option<f64>,
-    #[serde(default, alias = "nonceStr")]
-    nonce: String,
-    #[serde(default, alias = "partnerId", alias = "mchid")]
-    partnerid: String,
-}
-
-fn pay_input(value: JsValue) -> JsResult<(PayInputJs, i64)> {
-    let input: PayInputJs = serde_wasm_bindgen::from_value(value).map_err(|e| {
-        js_error(&Error::invalid(
+/// The client-parameter input as the JS layer passes it: `[appid, prepay_id,
+/// nonce, partnerid]` (strings, `partnerid` empty but for APP) and the timestamp.
+fn pay_input(fields: &[String], timestamp: f64) -> JsResult<PayInput<'_>> {
+    let [appid, prepay_id, nonce, partnerid] = fields else {
+        return Err(js_error(&Error::invalid(
             "input",
-            format!("must be {{appid, prepayId, timestamp, nonce, partnerid?}}: {e}"),
-        ))
-    })?;
-    let ts = int_in(
-        "timestamp",
-        input
-            .timestamp
-            .ok_or_else(|| js_error(&Error::missing("timestamp")))?,
-    )?;
-    Ok((input, ts))
-}
-
-fn as_core(input: &PayInputJs, timestamp: i64) -> PayInput<'_> {
-    PayInput {
-        appid: &input.appid,
-        prepay_id: &input.prepay_id,
-        timestamp,
-        nonce: &input.nonce,
-        partnerid: &input.partnerid,
-    }
+            "must be [appid, prepayId, nonce, partnerid]",
+        )));
+    };
+    Ok(PayInput {
+        appid,
+        prepay_id,
+        timestamp: int_in("timestamp", timestamp)?,
+        nonce,
+        partnerid,
+    })
 }
 
 fn kind(name: &str) -> JsResult<ClientKind> {
@@ -263,56 +199,44 @@ fn kind(name: &str) -> JsResult<ClientKind> {
 #[wasm_bindgen]
 pub fn wechat_pay_params_v2(
     kind_name: &str,
-    input: JsValue,
+    input: Vec<String>,
+    timestamp: f64,
     key: &str,
     sign_type: &str,
 ) -> JsResult<JsValue> {
     let kind = kind(kind_name)?;
-    let (input, ts) = pay_input(input)?;
+    let input = pay_input(&input, timestamp)?;
     let sign_type = v2_sign_type(sign_type)?;
-    to_js(&core(client_params::v2(
-        kind,
-        &as_core(&input, ts),
-        key,
-        sign_type,
-    ))?)
+    to_js(&core(client_params::v2(kind, &input, key, sign_type))?)
 }
 
 /// Step 1 of v3 client parameters: the message to sign with SHA256withRSA.
 #[wasm_bindgen]
-pub fn wechat_pay_params_v3_message(kind_name: &str, input: JsValue) -> JsResult<String> {
+pub fn wechat_pay_params_v3_message(
+    kind_name: &str,
+    input: Vec<String>,
+    timestamp: f64,
+) -> JsResult<String> {
     let kind = kind(kind_name)?;
-    let (input, ts) = pay_input(input)?;
-    core(client_params::v3_message(kind, &as_core(&input, ts)))
+    let input = pay_input(&input, timestamp)?;
+    core(client_params::v3_message(kind, &input))
 }
 
 /// Step 2 of v3 client parameters: assemble them around a base64 signature.
 #[wasm_bindgen]
 pub fn wechat_pay_params_v3_assemble(
     kind_name: &str,
-    input: JsValue,
+    input: Vec<String>,
+    timestamp: f64,
     signature_b64: &str,
 ) -> JsResult<JsValue> {
     let kind = kind(kind_name)?;
-    let (input, ts) = pay_input(input)?;
+    let input = pay_input(&input, timestamp)?;
     to_js(&core(client_params::v3_assemble(
         kind,
-        &as_core(&input, ts),
+        &input,
         signature_b64,
     ))?)
-}
-
-/// v3 client parameters signed in pure Rust.
-#[wasm_bindgen]
-pub fn wechat_pay_params_v3(
-    kind_name: &str,
-    input: JsValue,
-    private_key_text: &str,
-) -> JsResult<JsValue> {
-    let kind = kind(kind_name)?;
-    let (input, ts) = pay_input(input)?;
-    let key = private_key(private_key_text)?;
-    to_js(&core(client_params::v3(kind, &as_core(&input, ts), &key))?)
 }
 
 // ---------------------------------------------------------------- JS-SDK
@@ -381,56 +305,6 @@ pub fn wechat_v3_auth_header(
     ))
 }
 
-/// The v3 `Authorization` header value, signed in pure Rust.
-#[wasm_bindgen]
-#[allow(clippy::too_many_arguments)]
-pub fn wechat_v3_authorization(
-    private_key_text: &str,
-    mchid: &str,
-    serial_no: &str,
-    method: &str,
-    url: &str,
-    timestamp: f64,
-    nonce: &str,
-    body: &str,
-) -> JsResult<String> {
-    let ts = int_in("timestamp", timestamp)?;
-    let key = private_key(private_key_text)?;
-    let creds = v3::Credentials::new(mchid, serial_no);
-    core(v3::authorization(
-        &key, &creds, method, url, ts, nonce, body,
-    ))
-}
-
-/// Verifies a v3 response or notify: `public_key` is one key/certificate text
-/// (serial not checked) or an object `{serial: key or certificate text}`.
-fn verify_v3(headers: JsValue, body: &[u8], public_key: JsValue, now: i64) -> JsResult<()> {
-    let headers = params_in("headers", headers)?;
-    let headers = core(SignedHeaders::from_headers(headers.iter()))?;
-    if let Some(text) = public_key.as_string() {
-        let key = self::public_key(&text)?;
-        return core(v3::verify_with_key(&key, &headers, body, now));
-    }
-    let keys = params_in("publicKey", public_key)?;
-    let mut set = KeySet::new();
-    for (serial, text) in &keys {
-        core(set.insert_public_key(serial, self::public_key(text)?))?;
-    }
-    core(v3::verify(&set, &headers, body, now))
-}
-
-/// Verifies a v3 signature over the raw body bytes (300 s window, SIGNTEST probes refused).
-#[wasm_bindgen]
-pub fn wechat_v3_verify(
-    headers: JsValue,
-    body: &[u8],
-    public_key: JsValue,
-    now: f64,
-) -> JsResult<()> {
-    let now = int_in("now", now)?;
-    verify_v3(headers, body, public_key, now)
-}
-
 /// Step 1 of an outside AES-GCM decryption: checks and returns `ciphertext ‖ tag`.
 #[wasm_bindgen]
 pub fn wechat_v3_decrypt_input(
@@ -478,18 +352,11 @@ mod serde_bytes_as_array {
     }
 }
 
-/// Step 1 of a v3 notify with outside AES-GCM: verifies the signature, parses
-/// the envelope and returns `{nonce, associated_data, ciphertext}` to decrypt.
+/// Step 2 of a v3 notify verified outside ([`deferred::wechat_v3_check`]):
+/// parses the envelope and returns `{nonce, associated_data, ciphertext}` to
+/// decrypt with AES-256-GCM (checks the APIv3 key and the resource first).
 #[wasm_bindgen]
-pub fn wechat_v3_notify_prepare(
-    headers: JsValue,
-    body: &[u8],
-    public_key: JsValue,
-    apiv3_key: &str,
-    now: f64,
-) -> JsResult<JsValue> {
-    let now = int_in("now", now)?;
-    verify_v3(headers, body, public_key, now)?;
+pub fn wechat_v3_notify_decrypt_input(body: &[u8], apiv3_key: &str) -> JsResult<JsValue> {
     let env = core(NotifyEnvelope::parse(body))?;
     let ciphertext = core(v3::decrypt_resource_input(
         apiv3_key.as_bytes(),
@@ -558,24 +425,6 @@ pub fn wechat_v3_notify_finish(body: &[u8], plaintext: Vec<u8>) -> JsResult<JsVa
     notify_out(&core(v3::notify_from_plaintext(env, text))?)
 }
 
-/// A whole v3 notify in pure Rust: verify, decrypt, type.
-#[wasm_bindgen]
-pub fn wechat_v3_notify(
-    headers: JsValue,
-    body: &[u8],
-    public_key: JsValue,
-    apiv3_key: &str,
-    now: f64,
-) -> JsResult<JsValue> {
-    let now = int_in("now", now)?;
-    verify_v3(headers, body, public_key, now)?;
-    let env = core(NotifyEnvelope::parse(body))?;
-    notify_out(&core(wechat::v3::decrypt_notify(
-        env,
-        apiv3_key.as_bytes(),
-    ))?)
-}
-
 // ----------------------------------------------------------------- Alipay
 
 fn alipay_sign_type(name: &str) -> JsResult<alipay::SignType> {
@@ -608,20 +457,6 @@ pub fn alipay_assemble_signed(params: Vec<String>, signature_b64: &str) -> JsRes
     ))?))
 }
 
-/// Alipay request signing in pure Rust: the parameters with `sign_type` and `sign`,
-/// as `[key, value, …]`.
-#[wasm_bindgen]
-pub fn alipay_sign(
-    params: Vec<String>,
-    private_key_text: &str,
-    sign_type: &str,
-) -> JsResult<Vec<String>> {
-    let st = alipay_sign_type(sign_type)?;
-    let params = pairs_in(params)?;
-    let key = private_key(private_key_text)?;
-    Ok(pairs_out(core(alipay::sign_params(params, &key, st))?))
-}
-
 /// The Alipay string to sign (sorted `k=v&…`, empty values and `sign` left out).
 #[wasm_bindgen]
 pub fn alipay_string_to_sign(params: Vec<String>) -> JsResult<String> {
@@ -632,38 +467,6 @@ pub fn alipay_string_to_sign(params: Vec<String>) -> JsResult<String> {
 #[wasm_bindgen]
 pub fn alipay_order_string(signed: Vec<String>) -> JsResult<String> {
     core(alipay::order_string(&pairs_in(signed)?))
-}
-
-/// Verifies an Alipay notify from its raw form body; returns its parameters.
-/// `v2`: the signature covers `sign_type` too (rsaCheckV2).
-#[wasm_bindgen]
-pub fn alipay_verify_notify(raw_body: &[u8], public_key_text: &str, v2: bool) -> JsResult<JsValue> {
-    let key = public_key(public_key_text)?;
-    let params = if v2 {
-        core(alipay::notify::verify_notify_v2(raw_body, &key))?
-    } else {
-        core(alipay::verify_notify(raw_body, &key))?
-    };
-    to_js(&params)
-}
-
-/// Verifies a raw Alipay JSON response; returns the business result node.
-#[wasm_bindgen]
-pub fn alipay_verify_response(
-    raw_json: &str,
-    public_key_text: &str,
-    method: Option<String>,
-    sign_type: &str,
-) -> JsResult<JsValue> {
-    let st = alipay_sign_type(sign_type)?;
-    let key = public_key(public_key_text)?;
-    let value = core(alipay::response::verify_response_with(
-        raw_json,
-        method.as_deref().filter(|m| !m.is_empty()),
-        &key,
-        st,
-    ))?;
-    to_js(&value)
 }
 
 /// `app_cert_sn` / `alipay_cert_sn` of a PEM certificate.

@@ -11,7 +11,10 @@
 // (which runs every .js under a test/ directory) leaves it alone. setBackend is per isolate:
 // the test sends its requests one at a time.
 import wasm from 'edgepay/wasm/edgepay_bg.wasm';
-import { init, v3Verify } from 'edgepay';
+// The pure-Rust RSA fallback, for the 'wasm' backend cases: a bundled host passes both parts.
+import rsaWasm from 'edgepay/wasm-rsa/edgepay_bg.wasm';
+import * as rsaGlue from 'edgepay/wasm-rsa/edgepay.js';
+import { init, initRsa, v3Verify } from 'edgepay';
 import { EdgepayError, setBackend, getBackend, signV2, verifyV2, v3Sign, v3Decrypt, v3ParseNotify, alipaySign } from 'edgepay';
 
 // Only these are callable: each maps a JSON args object to one package call.
@@ -61,6 +64,7 @@ export default {
       try {
         const op = OPS[c.op];
         if (!op) throw new Error(`unknown op ${c.op}`);
+        if (c.backend === 'wasm') await initRsa(rsaWasm, rsaGlue);
         setBackend(c.backend ?? 'auto');
         results.push({ ok: true, backend: getBackend(), value: await op(c.args) });
       } catch (e) {

@@ -70,6 +70,6 @@ pub use resource::{
 };
 pub use sensitive::{decrypt_sensitive, encrypt_sensitive};
 pub use verify::{
-    precheck, verification_message, verify, verify_with_key, KeySet, SignedHeaders,
+    precheck, serial_index, verification_message, verify, verify_with_key, KeySet, SignedHeaders,
     TIMESTAMP_WINDOW,
 };

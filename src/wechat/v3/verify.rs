@@ -213,6 +213,24 @@ pub fn verify(keys: &KeySet, headers: &SignedHeaders, body: &[u8], now: i64) -> 
     check_signature(key, headers, body)
 }
 
+/// The position in `serials` of the key for `Wechatpay-Serial`, matched as
+/// [`KeySet`] matches (hex serials case-insensitively and without leading
+/// zeros, `PUB_KEY_ID_…` exactly). For hosts that keep the keys themselves
+/// (the npm package hands the chosen key to WebCrypto). Errors as
+/// [`KeySet::lookup`].
+pub fn serial_index<S: AsRef<str>>(serials: &[S], serial: &str) -> Result<usize> {
+    if serial.is_empty() {
+        return Err(Error::missing(headers::SERIAL));
+    }
+    let wanted = normalise(serial);
+    serials
+        .iter()
+        .position(|s| normalise(s.as_ref()) == wanted)
+        .ok_or_else(|| Error::UnknownSerial {
+            serial: serial.to_string(),
+        })
+}
+
 /// Where a key in a [`KeySet`] came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeySource {
