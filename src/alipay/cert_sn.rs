@@ -13,9 +13,6 @@ use crate::crypto::digest::{hex_lower, md5};
 use crate::crypto::Certificate;
 use crate::error::{Error, Result};
 
-/// The OID arc of the PKCS#1 RSA signature algorithms.
-const PKCS1_SIGNATURE_ARC: &str = "1.2.840.113549.1.1.";
-
 /// The issuer DN as the SDKs write it: `CN=…,OU=…,O=…,C=…`.
 pub fn issuer_dn(cert: &Certificate) -> String {
     let attrs = cert.issuer_attributes();
@@ -57,7 +54,7 @@ pub fn cert_sn_pem(pem: &str) -> Result<String> {
 pub fn root_cert_sn(bundle_pem: &str) -> Result<String> {
     let sns: Vec<String> = Certificate::parse_pem_bundle(bundle_pem)?
         .iter()
-        .filter(|c| c.signature_algorithm_oid().starts_with(PKCS1_SIGNATURE_ARC))
+        .filter(|c| c.is_rsa_signed())
         .map(cert_sn)
         .collect();
     if sns.is_empty() {

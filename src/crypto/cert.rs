@@ -1,105 +1,72 @@
 //! X.509 certificates: just what payment protocols need (serial number,
 //! issuer attributes, signature algorithm, subject public key, validity).
 //!
-//! Read with the `der` crate's reader, field by field, instead of decoding the
-//! whole certificate into `x509-cert` types: the certificates come from the
+//! Read element by element ([`super::asn1`]) instead of decoding the whole
+//! certificate into `x509-cert` types: the certificates come from the
 //! merchant's configuration or from WeChat Pay's AES-GCM-authenticated
-//! certificate list, only these fields are used, and the full decoder tripled
-//! the size of the npm package's WebAssembly. The outer structure is checked
-//! strictly (DER, no trailing bytes); extensions are skipped unread.
+//! certificate list, only these fields are used, and the full decoder was a
+//! large part of the npm package's WebAssembly. The structure up to the
+//! subject key is checked strictly (DER, no trailing bytes); extensions are
+//! skipped unread and the validity times are decoded when asked for.
 
+use super::asn1::{self, Elements, PKCS1_ARC, RSA_ENCRYPTION};
 use super::encoding::pem_blocks;
 use super::keys::PublicKey;
 use crate::error::{Error, Result};
-use der::asn1::{AnyRef, GeneralizedTime, ObjectIdentifier, UtcTime};
-use der::{Decode, Encode, Reader, SliceReader, Tag, TagNumber, Tagged};
+use der::asn1::{GeneralizedTime, UtcTime};
+use der::{Decode, Tag, TagNumber, Tagged};
 
 /// A parsed X.509 certificate (the fields edgepay uses).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Certificate {
     serial: Vec<u8>,
-    issuer: Vec<(String, String)>,
-    signature_algorithm: String,
-    public_key_algorithm: String,
+    /// (attribute type OID contents, value contents), in DER order.
+    issuer: Vec<(Vec<u8>, Vec<u8>)>,
+    signature_algorithm: Vec<u8>,
+    public_key_algorithm: Vec<u8>,
     spki_der: Vec<u8>,
-    not_before: i64,
-    not_after: i64,
+    /// notBefore and notAfter, each as (tag, contents).
+    validity: [(Tag, Vec<u8>); 2],
 }
-
-/// OID of `rsaEncryption`.
-const RSA_ENCRYPTION: &str = "1.2.840.113549.1.1.1";
 
 fn bad(reason: impl std::fmt::Display) -> Error {
     Error::invalid_key("certificate", format!("not an X.509 certificate: {reason}"))
 }
 
-/// The contents of a constructed element with tag `tag`.
-fn inner<'a>(any: AnyRef<'a>, tag: Tag, what: &str) -> Result<SliceReader<'a>> {
-    if any.tag() != tag {
-        return Err(bad(format!("{what} is {}, not {tag}", any.tag())));
-    }
-    SliceReader::new(any.value()).map_err(bad)
+/// `what` names the part being read when the DER is wrong.
+fn at<T>(what: &str, r: der::Result<T>) -> Result<T> {
+    r.map_err(|e| bad(format!("{what}: {e}")))
 }
 
-fn next<'a>(r: &mut SliceReader<'a>, what: &str) -> Result<AnyRef<'a>> {
-    if r.is_finished() {
-        return Err(bad(format!("{what} is missing")));
-    }
-    AnyRef::decode(r).map_err(|e| bad(format!("{what}: {e}")))
-}
-
-/// The OID at the start of an `AlgorithmIdentifier` (parameters ignored).
-fn algorithm_oid(any: AnyRef<'_>, what: &str) -> Result<String> {
-    let mut r = inner(any, Tag::Sequence, what)?;
-    let oid = ObjectIdentifier::decode(&mut r).map_err(|e| bad(format!("{what}: {e}")))?;
-    Ok(oid.to_string())
-}
-
-/// `Time ::= CHOICE { utcTime, generalTime }` as Unix seconds.
-fn time(any: AnyRef<'_>, what: &str) -> Result<i64> {
-    let der = any.to_der().map_err(bad)?;
-    let secs = match any.tag() {
-        Tag::UtcTime => UtcTime::from_der(&der).map(|t| t.to_unix_duration()),
-        Tag::GeneralizedTime => GeneralizedTime::from_der(&der).map(|t| t.to_unix_duration()),
-        other => return Err(bad(format!("{what} is {other}, not a time"))),
-    }
-    .map_err(|e| bad(format!("{what}: {e}")))?;
-    i64::try_from(secs.as_secs()).map_err(|_| bad(format!("{what} is out of range")))
-}
-
-/// A `Name` as `(short name, value)` pairs in DER order.
-fn name(any: AnyRef<'_>) -> Result<Vec<(String, String)>> {
+/// A `Name`: (type, value) pairs in DER order.
+fn name(contents: &[u8]) -> der::Result<Vec<(Vec<u8>, Vec<u8>)>> {
     let mut out = Vec::new();
-    let mut rdns = inner(any, Tag::Sequence, "issuer")?;
-    while !rdns.is_finished() {
-        let mut set = inner(next(&mut rdns, "issuer")?, Tag::Set, "issuer RDN")?;
-        while !set.is_finished() {
-            let mut atv = inner(next(&mut set, "issuer")?, Tag::Sequence, "issuer attribute")?;
-            let oid =
-                ObjectIdentifier::decode(&mut atv).map_err(|e| bad(format!("issuer: {e}")))?;
-            let value = next(&mut atv, "issuer attribute value")?;
-            out.push((
-                attribute_name(&oid.to_string()),
-                attribute_text(value.value()),
-            ));
+    let mut rdns = Elements::new(contents)?;
+    while !rdns.is_empty() {
+        let mut set = Elements::new(rdns.expect(Tag::Set)?)?;
+        while !set.is_empty() {
+            let mut atv = set.sequence()?;
+            let oid = atv.expect(Tag::ObjectIdentifier)?;
+            let value = atv.any()?;
+            atv.end()?;
+            out.push((oid.to_vec(), value.value().to_vec()));
         }
     }
     Ok(out)
 }
 
 /// The short names the payment SDKs print; other types as dotted OIDs.
-fn attribute_name(oid: &str) -> String {
+fn attribute_name(oid: &[u8]) -> String {
     match oid {
-        "2.5.4.3" => "CN",
-        "2.5.4.6" => "C",
-        "2.5.4.7" => "L",
-        "2.5.4.8" => "ST",
-        "2.5.4.10" => "O",
-        "2.5.4.11" => "OU",
-        "1.2.840.113549.1.9.1" => "E",
-        other => other,
+        [0x55, 0x04, 0x03] => "CN".into(),
+        [0x55, 0x04, 0x06] => "C".into(),
+        [0x55, 0x04, 0x07] => "L".into(),
+        [0x55, 0x04, 0x08] => "ST".into(),
+        [0x55, 0x04, 0x0A] => "O".into(),
+        [0x55, 0x04, 0x0B] => "OU".into(),
+        [0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x09, 0x01] => "E".into(),
+        other => asn1::dotted(other),
     }
-    .to_string()
 }
 
 /// The text of a directory string attribute (UTF8String, PrintableString, IA5String…).
@@ -108,6 +75,19 @@ fn attribute_text(value: &[u8]) -> String {
         Ok(s) => s.to_string(),
         Err(_) => hex::encode(value),
     }
+}
+
+/// `Time ::= CHOICE { utcTime, generalTime }` as Unix seconds.
+fn time((tag, contents): &(Tag, Vec<u8>), what: &str) -> Result<i64> {
+    let der = at(what, asn1::wrap(*tag, &[contents]))?;
+    let secs = match tag {
+        Tag::UtcTime => at(what, UtcTime::from_der(&der).map(|t| t.to_unix_duration()))?,
+        _ => at(
+            what,
+            GeneralizedTime::from_der(&der).map(|t| t.to_unix_duration()),
+        )?,
+    };
+    i64::try_from(secs.as_secs()).map_err(|_| bad(format!("{what} is out of range")))
 }
 
 /// Decimal digits of a big-endian unsigned integer (schoolbook base-10⁹ division).
@@ -145,63 +125,63 @@ impl Certificate {
 
     /// Parses DER.
     pub fn from_der(der: &[u8]) -> Result<Self> {
-        let mut outer = SliceReader::new(der).map_err(bad)?;
-        let cert = next(&mut outer, "Certificate")?;
-        if !outer.is_finished() {
-            return Err(bad("trailing bytes after the certificate"));
-        }
-        let mut cert = inner(cert, Tag::Sequence, "Certificate")?;
-        let mut tbs = inner(
-            next(&mut cert, "tbsCertificate")?,
-            Tag::Sequence,
-            "tbsCertificate",
+        let mut cert = at(
+            "Certificate",
+            asn1::single(der, Tag::Sequence).and_then(Elements::new),
         )?;
+        let mut tbs = at("tbsCertificate", cert.sequence())?;
         let signature_algorithm =
-            algorithm_oid(next(&mut cert, "signatureAlgorithm")?, "signatureAlgorithm")?;
-        let signature = next(&mut cert, "signatureValue")?;
-        if signature.tag() != Tag::BitString || !cert.is_finished() {
-            return Err(bad("expected signatureValue BIT STRING at the end"));
-        }
+            at("signatureAlgorithm", asn1::algorithm_oid(&mut cert))?.to_vec();
+        at("signatureValue", cert.expect(Tag::BitString))?;
+        at("Certificate", cert.end())?;
 
-        let mut field = next(&mut tbs, "serialNumber")?;
-        let version_tag = Tag::ContextSpecific {
+        let version = Tag::ContextSpecific {
             constructed: true,
             number: TagNumber::N0,
         };
-        if field.tag() == version_tag {
-            field = next(&mut tbs, "serialNumber")?;
+        let mut field = at("serialNumber", tbs.any())?;
+        if field.tag() == version {
+            field = at("serialNumber", tbs.any())?;
         }
         if field.tag() != Tag::Integer || field.value().is_empty() {
             return Err(bad("serialNumber is not an INTEGER"));
         }
         let serial = field.value().to_vec();
-        algorithm_oid(next(&mut tbs, "signature")?, "signature")?;
-        let issuer = name(next(&mut tbs, "issuer")?)?;
-        let mut validity = inner(next(&mut tbs, "validity")?, Tag::Sequence, "validity")?;
-        let not_before = time(next(&mut validity, "notBefore")?, "notBefore")?;
-        let not_after = time(next(&mut validity, "notAfter")?, "notAfter")?;
-        let subject = next(&mut tbs, "subject")?;
-        if subject.tag() != Tag::Sequence {
-            return Err(bad("subject is not a Name"));
+        at("signature", asn1::algorithm_oid(&mut tbs))?;
+        let issuer = at("issuer", tbs.expect(Tag::Sequence).and_then(name))?;
+        let mut validity = at("validity", tbs.sequence())?;
+        let mut times = Vec::with_capacity(2);
+        for what in ["notBefore", "notAfter"] {
+            let t = at(what, validity.any())?;
+            if t.tag() != Tag::UtcTime && t.tag() != Tag::GeneralizedTime {
+                return Err(bad(format!("{what} is {}, not a time", t.tag())));
+            }
+            times.push((t.tag(), t.value().to_vec()));
         }
-        let spki = next(&mut tbs, "subjectPublicKeyInfo")?;
-        let public_key_algorithm = {
-            let mut r = inner(spki, Tag::Sequence, "subjectPublicKeyInfo")?;
-            algorithm_oid(next(&mut r, "algorithm")?, "subjectPublicKeyInfo algorithm")?
+        at("validity", validity.end())?;
+        at("subject", tbs.expect(Tag::Sequence))?;
+        let spki = at("subjectPublicKeyInfo", tbs.expect(Tag::Sequence))?;
+        let public_key_algorithm = at(
+            "subjectPublicKeyInfo",
+            Elements::new(spki).and_then(|mut e| asn1::algorithm_oid(&mut e).map(<[u8]>::to_vec)),
+        )?;
+        let spki_der = at("subjectPublicKeyInfo", asn1::wrap(Tag::Sequence, &[spki]))?;
+        // issuerUniqueID, subjectUniqueID, extensions: well-formed elements, not read.
+        while !tbs.is_empty() {
+            at("tbsCertificate", tbs.any())?;
+        }
+        let not_after = times.pop();
+        let not_before = times.pop();
+        let (Some(not_before), Some(not_after)) = (not_before, not_after) else {
+            return Err(bad("validity is incomplete"));
         };
-        let spki_der = spki.to_der().map_err(bad)?;
-        // issuerUniqueID, subjectUniqueID, extensions: well-formed, not read.
-        while !tbs.is_finished() {
-            next(&mut tbs, "tbsCertificate")?;
-        }
         Ok(Self {
             serial,
             issuer,
             signature_algorithm,
             public_key_algorithm,
             spki_der,
-            not_before,
-            not_after,
+            validity: [not_before, not_after],
         })
     }
 
@@ -245,17 +225,27 @@ impl Certificate {
     /// The issuer's attributes as `(short name, value)` pairs, in DER order
     /// (usually C, O, OU, CN). Unknown attribute types are given as dotted OIDs.
     pub fn issuer_attributes(&self) -> Vec<(String, String)> {
-        self.issuer.clone()
+        self.issuer
+            .iter()
+            .map(|(oid, value)| (attribute_name(oid), attribute_text(value)))
+            .collect()
     }
 
     /// The dotted OID of the certificate's signature algorithm.
     pub fn signature_algorithm_oid(&self) -> String {
-        self.signature_algorithm.clone()
+        asn1::dotted(&self.signature_algorithm)
+    }
+
+    /// True when the certificate is signed with a PKCS#1 RSA algorithm
+    /// (signature OID under 1.2.840.113549.1.1).
+    pub fn is_rsa_signed(&self) -> bool {
+        self.signature_algorithm.starts_with(PKCS1_ARC)
+            && self.signature_algorithm.len() > PKCS1_ARC.len()
     }
 
     /// The dotted OID of the subject public key's algorithm.
     pub fn public_key_algorithm_oid(&self) -> String {
-        self.public_key_algorithm.clone()
+        asn1::dotted(&self.public_key_algorithm)
     }
 
     /// True when the subject key is an RSA key.
@@ -263,9 +253,13 @@ impl Certificate {
         self.public_key_algorithm == RSA_ENCRYPTION
     }
 
-    /// `notBefore` and `notAfter` as Unix seconds.
-    pub fn validity(&self) -> (i64, i64) {
-        (self.not_before, self.not_after)
+    /// `notBefore` and `notAfter` as Unix seconds (decoded on request: an
+    /// invalid time is an error here, not when the certificate is parsed).
+    pub fn validity(&self) -> Result<(i64, i64)> {
+        Ok((
+            time(&self.validity[0], "notBefore")?,
+            time(&self.validity[1], "notAfter")?,
+        ))
     }
 
     /// The subject's `SubjectPublicKeyInfo`, DER (for WebCrypto's `importKey("spki")`),
@@ -276,7 +270,7 @@ impl Certificate {
                 "certificate",
                 format!(
                     "subject key algorithm is {}, not RSA",
-                    self.public_key_algorithm
+                    self.public_key_algorithm_oid()
                 ),
             ));
         }

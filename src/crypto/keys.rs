@@ -2,26 +2,14 @@
 //! one-line base64 DER key, as merchants paste them from the Alipay and WeChat
 //! consoles.
 
+use super::asn1::{self, Elements, RSA_ENCRYPTION};
 use super::cert::Certificate;
 use super::encoding::{b64decode, pem_blocks};
 use crate::error::{Error, Result};
-use der::asn1::{AnyRef, BitStringRef, ObjectIdentifier};
-use der::{Decode, Encode};
+use der::Tag;
 use pkcs8::{DecodePrivateKey, DecodePublicKey};
 use rsa::{RsaPrivateKey, RsaPublicKey};
-use spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
 use std::fmt;
-
-/// `rsaEncryption` (PKCS#1): the algorithm of every key edgepay accepts.
-const RSA_ENCRYPTION: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
-
-/// `AlgorithmIdentifier { rsaEncryption, NULL }`, as PKCS#8 and SPKI wrap RSA keys.
-fn rsa_algorithm() -> AlgorithmIdentifierRef<'static> {
-    AlgorithmIdentifierRef {
-        oid: RSA_ENCRYPTION,
-        parameters: Some(AnyRef::NULL),
-    }
-}
 
 /// The PKCS#8 DER of a private key given as PEM `PRIVATE KEY` (PKCS#8), PEM
 /// `RSA PRIVATE KEY` (PKCS#1) or bare base64 of either DER form — what
@@ -60,18 +48,40 @@ fn pkcs8_from_der(der: &[u8]) -> Result<Vec<u8>> {
     })
 }
 
-fn check_pkcs8(der: &[u8]) -> der::Result<()> {
-    let info = pkcs8::PrivateKeyInfo::from_der(der)?;
-    if info.algorithm.oid != RSA_ENCRYPTION {
-        return Err(der::Tag::ObjectIdentifier.value_error());
+/// Fails unless the algorithm identifier next in `e` is `rsaEncryption`.
+fn expect_rsa(e: &mut Elements<'_>) -> der::Result<()> {
+    if asn1::algorithm_oid(e)? == RSA_ENCRYPTION {
+        Ok(())
+    } else {
+        Err(Tag::ObjectIdentifier.value_error())
     }
-    pkcs1::RsaPrivateKey::from_der(info.private_key)?;
+}
+
+/// `PrivateKeyInfo { version, rsaEncryption, OCTET STRING { RSAPrivateKey }, … }`.
+fn check_pkcs8(der: &[u8]) -> der::Result<()> {
+    let mut info = Elements::new(asn1::single(der, Tag::Sequence)?)?;
+    info.expect(Tag::Integer)?;
+    expect_rsa(&mut info)?;
+    check_pkcs1_private(info.expect(Tag::OctetString)?)
+}
+
+/// PKCS#1 `RSAPrivateKey`: a version and the eight integers n, e, d, p, q, dP, dQ, qInv
+/// (then, for multi-prime keys, more), each a non-empty INTEGER.
+fn check_pkcs1_private(der: &[u8]) -> der::Result<()> {
+    let mut key = Elements::new(asn1::single(der, Tag::Sequence)?)?;
+    for _ in 0..9 {
+        if key.expect(Tag::Integer)?.is_empty() {
+            return Err(Tag::Integer.value_error());
+        }
+    }
     Ok(())
 }
 
 fn wrap_pkcs1_private(der: &[u8]) -> der::Result<Vec<u8>> {
-    pkcs1::RsaPrivateKey::from_der(der)?;
-    pkcs8::PrivateKeyInfo::new(rsa_algorithm(), der).to_der()
+    check_pkcs1_private(der)?;
+    let version = [0x02, 0x01, 0x00];
+    let key = asn1::wrap(Tag::OctetString, &[der])?;
+    asn1::wrap(Tag::Sequence, &[&version, &asn1::rsa_algorithm()?, &key])
 }
 
 /// The SPKI DER of a public key given as PEM `PUBLIC KEY` (SPKI), `RSA PUBLIC
@@ -116,26 +126,33 @@ fn spki_from_der(der: &[u8]) -> Result<Vec<u8>> {
     }
 }
 
+/// `SubjectPublicKeyInfo { rsaEncryption, BIT STRING { RSAPublicKey } }`.
 fn check_spki(der: &[u8]) -> der::Result<()> {
-    let info = SubjectPublicKeyInfoRef::from_der(der)?;
-    if info.algorithm.oid != RSA_ENCRYPTION {
-        return Err(der::Tag::ObjectIdentifier.value_error());
+    let mut info = Elements::new(asn1::single(der, Tag::Sequence)?)?;
+    expect_rsa(&mut info)?;
+    let bits = info.expect(Tag::BitString)?;
+    info.end()?;
+    match bits.split_first() {
+        Some((0, key)) => check_pkcs1_public(key),
+        _ => Err(Tag::BitString.value_error()),
     }
-    let key = info
-        .subject_public_key
-        .as_bytes()
-        .ok_or_else(|| der::Tag::BitString.value_error())?;
-    pkcs1::RsaPublicKey::from_der(key)?;
-    Ok(())
+}
+
+/// PKCS#1 `RSAPublicKey { modulus INTEGER, publicExponent INTEGER }`.
+fn check_pkcs1_public(der: &[u8]) -> der::Result<()> {
+    let mut key = Elements::new(asn1::single(der, Tag::Sequence)?)?;
+    for _ in 0..2 {
+        if key.expect(Tag::Integer)?.is_empty() {
+            return Err(Tag::Integer.value_error());
+        }
+    }
+    key.end()
 }
 
 fn wrap_pkcs1_public(der: &[u8]) -> der::Result<Vec<u8>> {
-    pkcs1::RsaPublicKey::from_der(der)?;
-    SubjectPublicKeyInfoRef {
-        algorithm: rsa_algorithm(),
-        subject_public_key: BitStringRef::from_bytes(der)?,
-    }
-    .to_der()
+    check_pkcs1_public(der)?;
+    let bits = asn1::wrap(Tag::BitString, &[&[0], der])?;
+    asn1::wrap(Tag::Sequence, &[&asn1::rsa_algorithm()?, &bits])
 }
 
 /// An RSA private key. Its `Debug` output never shows key material.

@@ -4,6 +4,7 @@
 //! behind small traits ([`Signer`], [`Verifier`]) so a host can substitute a
 //! faster implementation (WebCrypto in a Worker) without touching protocol code.
 
+pub(crate) mod asn1;
 pub mod cert;
 pub mod digest;
 pub mod encoding;

@@ -51,8 +51,7 @@ pub struct PlatformCertificate {
 impl PlatformCertificate {
     /// True when the certificate's own validity covers `now` (Unix seconds).
     pub fn is_valid_at(&self, now: i64) -> bool {
-        let (not_before, not_after) = self.certificate.validity();
-        not_before <= now && now <= not_after
+        matches!(self.certificate.validity(), Ok((not_before, not_after)) if not_before <= now && now <= not_after)
     }
 }
 
@@ -65,6 +64,7 @@ pub fn parse_certificates(apiv3_key: &[u8], raw_body: &[u8]) -> Result<Vec<Platf
     for entry in response.data {
         let pem = decrypt_to_string(apiv3_key, &entry.encrypt_certificate)?;
         let certificate = Certificate::parse_pem(&pem)?;
+        certificate.validity()?;
         if !same_serial(&certificate.serial_hex(), &entry.serial_no) {
             return Err(Error::invalid(
                 "serial_no",
