@@ -133,16 +133,25 @@ impl Order {
 
 /// Loads an order.
 pub async fn get_order(db: &D1Database, no: &str) -> ApiResult<Option<Order>> {
-    Ok(
-        stmt(db, "SELECT * FROM orders WHERE out_trade_no = ?1", &[s(no)])?
-            .first::<Order>(None)
-            .await?,
-    )
+    Ok(stmt(db, SELECT_ORDER, &[s(no)])?
+        .first::<Order>(None)
+        .await?)
 }
 
-/// Inserts a new order; false when the number already exists.
-pub async fn insert_order(db: &D1Database, o: &Order) -> ApiResult<bool> {
-    let st = stmt(
+const SELECT_ORDER: &str = "SELECT * FROM orders WHERE out_trade_no = ?1";
+
+/// The order row a batch's last statement (`SELECT_ORDER`) read.
+fn order_of(results: &[worker::D1Result]) -> ApiResult<Option<Order>> {
+    match results.last() {
+        Some(r) => Ok(r.results::<Order>()?.into_iter().next()),
+        None => Ok(None),
+    }
+}
+
+/// Inserts a new order (unless the number already exists) and reads the
+/// stored row back, in one D1 batch (one round trip, one transaction).
+pub async fn insert_and_get_order(db: &D1Database, o: &Order) -> ApiResult<Option<Order>> {
+    let insert = stmt(
         db,
         "INSERT OR IGNORE INTO orders (out_trade_no, provider, channel, api, appid, mchid, amount, description, openid, client_ip, request_hash, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'NOTPAY', ?12, ?12)",
         &[
@@ -160,23 +169,26 @@ pub async fn insert_order(db: &D1Database, o: &Order) -> ApiResult<bool> {
             num(o.created_at),
         ],
     )?;
-    Ok(run_changes(st).await? == 1)
+    let read = stmt(db, SELECT_ORDER, &[s(&o.out_trade_no)])?;
+    order_of(&db.batch(vec![insert, read]).await?)
 }
 
-/// Records the client parameters once the upstream order exists.
-pub async fn set_pay_params(
+/// Records the client parameters once the upstream order exists (a concurrent
+/// identical request may have stored its own first: those are kept) and reads
+/// the stored row back, in one D1 batch.
+pub async fn set_pay_params_and_get(
     db: &D1Database,
     no: &str,
     pay_params: &str,
     prepay_id: Option<&str>,
-) -> ApiResult<()> {
-    let st = stmt(
+) -> ApiResult<Option<Order>> {
+    let update = stmt(
         db,
         "UPDATE orders SET pay_params = ?2, prepay_id = ?3, updated_at = ?4 WHERE out_trade_no = ?1 AND pay_params IS NULL",
         &[s(no), s(pay_params), opt(prepay_id), num(now())],
     )?;
-    run_changes(st).await?;
-    Ok(())
+    let read = stmt(db, SELECT_ORDER, &[s(no)])?;
+    order_of(&db.batch(vec![update, read]).await?)
 }
 
 /// A state change to apply exactly once.

@@ -151,7 +151,11 @@ async fn apply_paid(
     // attempt may have stored the event and failed to enqueue it. The claim in
     // `enqueue` makes this a no-op when it is already queued.
     if let Some((_, id)) = &t.event {
-        webhook::enqueue(env, db, id).await?;
+        if changed {
+            webhook::enqueue_new(env, db, id).await?;
+        } else {
+            webhook::enqueue(env, db, id).await?;
+        }
     }
     crate::log::info(
         "payment_applied",

@@ -41,16 +41,36 @@ fn remember(event_id: &str) {
 /// before its webhook is queued; if the lease holder died, the lease expires
 /// and the provider's next retry sends it.
 pub async fn enqueue(env: &Env, db: &D1Database, event_id: &str) -> ApiResult<()> {
+    enqueue_inner(env, db, event_id, false).await
+}
+
+/// [`enqueue`] for an event this very request has just written (the
+/// transition that created it changed the state): it exists and was not queued
+/// yet, so the first read is skipped and the lease is claimed directly. The
+/// lease's conditional update still decides who sends; on a lost claim this
+/// falls back to reading the event like [`enqueue`].
+pub async fn enqueue_new(env: &Env, db: &D1Database, event_id: &str) -> ApiResult<()> {
+    enqueue_inner(env, db, event_id, true).await
+}
+
+async fn enqueue_inner(
+    env: &Env,
+    db: &D1Database,
+    event_id: &str,
+    just_written: bool,
+) -> ApiResult<()> {
     if QUEUED.with(|q| q.borrow().contains(event_id)) {
         return Ok(());
     }
-    for _ in 0..20 {
-        let Some(ev) = store::get_event(db, event_id).await? else {
-            return Ok(());
-        };
-        if ev.enqueued_at.is_some() || ev.delivered_at.is_some() || ev.dead_at.is_some() {
-            remember(event_id);
-            return Ok(());
+    for attempt in 0..20 {
+        if !(just_written && attempt == 0) {
+            let Some(ev) = store::get_event(db, event_id).await? else {
+                return Ok(());
+            };
+            if ev.enqueued_at.is_some() || ev.delivered_at.is_some() || ev.dead_at.is_some() {
+                remember(event_id);
+                return Ok(());
+            }
         }
         let leased = store::run_changes(store::stmt(
             db,
@@ -85,6 +105,9 @@ pub async fn enqueue(env: &Env, db: &D1Database, event_id: &str) -> ApiResult<()
             crate::log::info("webhook_enqueued", &[("event_id", event_id.to_string())]);
             remember(event_id);
             return Ok(());
+        }
+        if just_written && attempt == 0 {
+            continue; // lost the claim: read the event before waiting
         }
         worker::Delay::from(std::time::Duration::from_millis(100)).await;
     }
