@@ -65,13 +65,13 @@ export function threadCpuNs(pid) {
 }
 
 /**
- * Starts workerd with the built Worker. `vars`: the Worker's vars and secrets (strings).
+ * Starts workerd with the built Worker (`buildDir`: worker/build). `vars`: the Worker's vars and secrets (strings).
  * Returns { url, nullUrl, pid, inspectorPort?, stop(), log }.
  */
-export async function startWorkerd({ root, workerd, port, nullPort, fakes, vars, compatibilityDate, inspectorPort }) {
+export async function startWorkerd({ buildDir, workerd, port, nullPort, fakes, vars, compatibilityDate, inspectorPort }) {
   const dir = mkdtempSync(join(tmpdir(), 'edgepay-workerd-'));
-  copyFileSync(join(root, 'worker', 'build', 'index.js'), join(dir, 'index.js'));
-  copyFileSync(join(root, 'worker', 'build', 'index_bg.wasm'), join(dir, 'index_bg.wasm'));
+  copyFileSync(join(buildDir, 'index.js'), join(dir, 'index.js'));
+  copyFileSync(join(buildDir, 'index_bg.wasm'), join(dir, 'index_bg.wasm'));
   writeFileSync(join(dir, 'null.js'), NULL_WORKER);
   writeFileSync(join(dir, 'config.capnp'), config({ port, nullPort, fakes, vars, compatibilityDate }));
   const env = { ...process.env };
