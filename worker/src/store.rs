@@ -218,6 +218,24 @@ pub struct Transition<'a> {
 /// batch when the order is (now) in the target state, with the order as it is
 /// after the change.
 pub async fn apply(db: &D1Database, t: &Transition<'_>) -> ApiResult<bool> {
+    Ok(apply_inner(db, t, false).await?.0)
+}
+
+/// [`apply`], and in the same batch claims the send lease of the transition's
+/// event (the claim `webhook::enqueue` makes: the event exists, is not queued
+/// and no live lease is held), saving that round trip. Returns `(changed,
+/// claimed)`; whoever claimed must send the event (`webhook::send_claimed`).
+pub async fn apply_and_claim(db: &D1Database, t: &Transition<'_>) -> ApiResult<(bool, bool)> {
+    apply_inner(db, t, true).await
+}
+
+/// The lease a sender holds on an unqueued event (`?1` id, `?2` lease end, `?3` now).
+pub const CLAIM_SEND_LEASE: &str = "UPDATE events SET send_lease = ?2 WHERE id = ?1 AND enqueued_at IS NULL AND (send_lease IS NULL OR send_lease < ?3)";
+
+/// How long a send lease lasts, seconds.
+pub const SEND_LEASE_SECONDS: i64 = 10;
+
+async fn apply_inner(db: &D1Database, t: &Transition<'_>, claim: bool) -> ApiResult<(bool, bool)> {
     let ts = now();
     let from_list = t
         .from
@@ -261,13 +279,26 @@ pub async fn apply(db: &D1Database, t: &Transition<'_>) -> ApiResult<bool> {
             &[s(id), s(ty), num(ts), s(t.out_trade_no), s(t.to)],
         )?);
     }
+    let claim = match (&t.event, claim) {
+        (Some((_, id)), true) => {
+            stmts.push(stmt(
+                db,
+                CLAIM_SEND_LEASE,
+                &[s(id), num(ts + SEND_LEASE_SECONDS), num(ts)],
+            )?);
+            true
+        }
+        _ => false,
+    };
     let results = db.batch(stmts).await?;
-    let changed = results
-        .first()
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0);
-    Ok(changed == 1)
+    let changes = |r: Option<&worker::D1Result>| {
+        r.and_then(|r| r.meta().ok().flatten())
+            .and_then(|m| m.changes)
+            .unwrap_or(0)
+    };
+    let changed = changes(results.first()) == 1;
+    let claimed = claim && changes(results.last()) == 1;
+    Ok((changed, claimed))
 }
 
 /// Stores a notification that changes no state (e.g. a payment failure notice).

@@ -41,73 +41,29 @@ fn remember(event_id: &str) {
 /// before its webhook is queued; if the lease holder died, the lease expires
 /// and the provider's next retry sends it.
 pub async fn enqueue(env: &Env, db: &D1Database, event_id: &str) -> ApiResult<()> {
-    enqueue_inner(env, db, event_id, false).await
-}
-
-/// [`enqueue`] for an event this very request has just written (the
-/// transition that created it changed the state): it exists and was not queued
-/// yet, so the first read is skipped and the lease is claimed directly. The
-/// lease's conditional update still decides who sends; on a lost claim this
-/// falls back to reading the event like [`enqueue`].
-pub async fn enqueue_new(env: &Env, db: &D1Database, event_id: &str) -> ApiResult<()> {
-    enqueue_inner(env, db, event_id, true).await
-}
-
-async fn enqueue_inner(
-    env: &Env,
-    db: &D1Database,
-    event_id: &str,
-    just_written: bool,
-) -> ApiResult<()> {
     if QUEUED.with(|q| q.borrow().contains(event_id)) {
         return Ok(());
     }
-    for attempt in 0..20 {
-        if !(just_written && attempt == 0) {
-            let Some(ev) = store::get_event(db, event_id).await? else {
-                return Ok(());
-            };
-            if ev.enqueued_at.is_some() || ev.delivered_at.is_some() || ev.dead_at.is_some() {
-                remember(event_id);
-                return Ok(());
-            }
-        }
-        let leased = store::run_changes(store::stmt(
-            db,
-            "UPDATE events SET send_lease = ?2 WHERE id = ?1 AND enqueued_at IS NULL AND (send_lease IS NULL OR send_lease < ?3)",
-            &[s(event_id), num(now() + 10), num(now())],
-        )?)
-        .await?;
-        if leased == 1 {
-            let queue = env
-                .queue("WEBHOOKS")
-                .map_err(|_| ApiError::not_configured("the queue binding WEBHOOKS"))?;
-            if let Err(e) = queue
-                .send(QueueMessage {
-                    id: event_id.to_string(),
-                })
-                .await
-            {
-                let _ = store::run_changes(store::stmt(
-                    db,
-                    "UPDATE events SET send_lease = NULL WHERE id = ?1",
-                    &[s(event_id)],
-                )?)
-                .await;
-                return Err(ApiError::internal(format!("queue send: {e}")));
-            }
-            store::run_changes(store::stmt(
-                db,
-                "UPDATE events SET enqueued_at = ?2, send_lease = NULL WHERE id = ?1",
-                &[s(event_id), num(now())],
-            )?)
-            .await?;
-            crate::log::info("webhook_enqueued", &[("event_id", event_id.to_string())]);
+    for _ in 0..20 {
+        let Some(ev) = store::get_event(db, event_id).await? else {
+            return Ok(());
+        };
+        if ev.enqueued_at.is_some() || ev.delivered_at.is_some() || ev.dead_at.is_some() {
             remember(event_id);
             return Ok(());
         }
-        if just_written && attempt == 0 {
-            continue; // lost the claim: read the event before waiting
+        let leased = store::run_changes(store::stmt(
+            db,
+            store::CLAIM_SEND_LEASE,
+            &[
+                s(event_id),
+                num(now() + store::SEND_LEASE_SECONDS),
+                num(now()),
+            ],
+        )?)
+        .await?;
+        if leased == 1 {
+            return send_claimed(env, db, event_id).await;
         }
         worker::Delay::from(std::time::Duration::from_millis(100)).await;
     }
@@ -116,6 +72,38 @@ async fn enqueue_inner(
         "webhook_pending",
         "the webhook event is being queued by another request; retry",
     ))
+}
+
+/// Sends an event whose send lease this request holds (claimed by [`enqueue`]
+/// or by `store::apply_and_claim`), then marks it queued; on a failed send the
+/// lease is released so that the provider's retry sends it.
+pub async fn send_claimed(env: &Env, db: &D1Database, event_id: &str) -> ApiResult<()> {
+    let queue = env
+        .queue("WEBHOOKS")
+        .map_err(|_| ApiError::not_configured("the queue binding WEBHOOKS"))?;
+    if let Err(e) = queue
+        .send(QueueMessage {
+            id: event_id.to_string(),
+        })
+        .await
+    {
+        let _ = store::run_changes(store::stmt(
+            db,
+            "UPDATE events SET send_lease = NULL WHERE id = ?1",
+            &[s(event_id)],
+        )?)
+        .await;
+        return Err(ApiError::internal(format!("queue send: {e}")));
+    }
+    store::run_changes(store::stmt(
+        db,
+        "UPDATE events SET enqueued_at = ?2, send_lease = NULL WHERE id = ?1",
+        &[s(event_id), num(now())],
+    )?)
+    .await?;
+    crate::log::info("webhook_enqueued", &[("event_id", event_id.to_string())]);
+    remember(event_id);
+    Ok(())
 }
 
 /// The signature header value for a body at time `t`.
