@@ -369,7 +369,7 @@ const md = [
   '',
   `Against the ≤ ${TARGET_MS} ms target (Worker CPU = workerd's CPU, all threads, minus the null Worker's for the same requests; median batch): ` +
     rows.filter((r) => r.target).map((r) => `${r.route}: ${r.worker_ms.toFixed(2)} ms, ${verdict(r.worker_ms)}`).join('; ') + '.',
-  PROFILE ? `(Profile columns: shares of the Worker isolate's non-idle V8 samples, every ${INTERVAL} µs; sampled non-idle time ÷ workerd main-thread CPU: ${rows.map((r) => (r.profile_active_ms / r.profile_thread_ms).toFixed(2)).join('/')}.)` : '',
+  PROFILE ? `(Profile columns: shares of the Worker isolate's non-idle V8 samples, every ${INTERVAL} µs; sampled non-idle time ÷ workerd main-thread CPU: ${rows.filter((r) => r.profile).map((r) => (r.profile_active_ms / r.profile_thread_ms).toFixed(2)).join('/')}.)` : '',
 ].join('\n');
 console.log('\n' + md);
 if (arg('json')) writeFileSync(arg('json'), JSON.stringify(rows, null, 2));
