@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every benchmark in one go, then BENCHMARKS.md's generated blocks are refreshed
 # (scripts/bench-update.mjs: date, machine, the new tables; prose is kept).
-#   scripts/bench.sh            all of them (~6 minutes on 2 cores)
+#   scripts/bench.sh            all of them (~10 minutes on 2 cores)
 #   scripts/bench.sh --quick    shorter runs (for checking the script, not for the record)
 # Outputs go to target/bench/ (NAME.md per block, logs). Loopback only; every loop is bounded.
 set -euo pipefail
@@ -46,7 +46,12 @@ say "CPU per request (scripts/bench-gateway-cpu.mjs)"
 n=150; [ -n "$quick" ] && n=30
 node scripts/bench-gateway-cpu.mjs --requests "$n" --json "$out/cpu.json" --md "$out/cpu.md" | tee "$out/cpu.log" >&2
 
-# 6. Sizes.
+# 6. CPU per request of the Worker itself (bare workerd, stand-in bindings outside the process).
+say "Worker CPU per request (scripts/bench-worker-cpu.mjs)"
+n=300; [ -n "$quick" ] && n=40
+node scripts/bench-worker-cpu.mjs --no-build --requests "$n" --json "$out/workercpu.json" --md "$out/workercpu.md" | tee "$out/workercpu.log" >&2
+
+# 7. Sizes.
 say "sizes (scripts/bench-sizes.mjs)"
 node scripts/bench-sizes.mjs --json "$out/sizes.json" --md "$out/sizes.md" >&2
 

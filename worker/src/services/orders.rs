@@ -157,8 +157,7 @@ pub async fn create(env: &Env, base: &str, c: CreateOrder) -> ApiResult<(Order, 
         updated_at: ts,
         checked_at: None,
     };
-    store::insert_order(&db, &fresh).await?;
-    let order = store::get_order(&db, &c.out_trade_no)
+    let order = store::insert_and_get_order(&db, &fresh)
         .await?
         .ok_or_else(|| ApiError::internal("order vanished after insert"))?;
     if order.amount != amount {
@@ -193,17 +192,15 @@ pub async fn create(env: &Env, base: &str, c: CreateOrder) -> ApiResult<(Order, 
         ("wechat", _) => wechat_v3_order(env, base, &order).await?,
         _ => alipay_order(env, base, &order).await?,
     };
-    store::set_pay_params(
+    // A concurrent identical request may have stored its own parameters first: answer those.
+    let stored = store::set_pay_params_and_get(
         &db,
         &order.out_trade_no,
         &pay_params.to_string(),
         prepay_id.as_deref(),
     )
-    .await?;
-    // A concurrent identical request may have stored its own parameters first: answer those.
-    let stored = store::get_order(&db, &order.out_trade_no)
-        .await?
-        .unwrap_or(order);
+    .await?
+    .unwrap_or(order);
     let pp = stored
         .pay_params
         .as_deref()

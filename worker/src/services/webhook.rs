@@ -54,37 +54,16 @@ pub async fn enqueue(env: &Env, db: &D1Database, event_id: &str) -> ApiResult<()
         }
         let leased = store::run_changes(store::stmt(
             db,
-            "UPDATE events SET send_lease = ?2 WHERE id = ?1 AND enqueued_at IS NULL AND (send_lease IS NULL OR send_lease < ?3)",
-            &[s(event_id), num(now() + 10), num(now())],
+            store::CLAIM_SEND_LEASE,
+            &[
+                s(event_id),
+                num(now() + store::SEND_LEASE_SECONDS),
+                num(now()),
+            ],
         )?)
         .await?;
         if leased == 1 {
-            let queue = env
-                .queue("WEBHOOKS")
-                .map_err(|_| ApiError::not_configured("the queue binding WEBHOOKS"))?;
-            if let Err(e) = queue
-                .send(QueueMessage {
-                    id: event_id.to_string(),
-                })
-                .await
-            {
-                let _ = store::run_changes(store::stmt(
-                    db,
-                    "UPDATE events SET send_lease = NULL WHERE id = ?1",
-                    &[s(event_id)],
-                )?)
-                .await;
-                return Err(ApiError::internal(format!("queue send: {e}")));
-            }
-            store::run_changes(store::stmt(
-                db,
-                "UPDATE events SET enqueued_at = ?2, send_lease = NULL WHERE id = ?1",
-                &[s(event_id), num(now())],
-            )?)
-            .await?;
-            crate::log::info("webhook_enqueued", &[("event_id", event_id.to_string())]);
-            remember(event_id);
-            return Ok(());
+            return send_claimed(env, db, event_id).await;
         }
         worker::Delay::from(std::time::Duration::from_millis(100)).await;
     }
@@ -93,6 +72,38 @@ pub async fn enqueue(env: &Env, db: &D1Database, event_id: &str) -> ApiResult<()
         "webhook_pending",
         "the webhook event is being queued by another request; retry",
     ))
+}
+
+/// Sends an event whose send lease this request holds (claimed by [`enqueue`]
+/// or by `store::apply_and_claim`), then marks it queued; on a failed send the
+/// lease is released so that the provider's retry sends it.
+pub async fn send_claimed(env: &Env, db: &D1Database, event_id: &str) -> ApiResult<()> {
+    let queue = env
+        .queue("WEBHOOKS")
+        .map_err(|_| ApiError::not_configured("the queue binding WEBHOOKS"))?;
+    if let Err(e) = queue
+        .send(QueueMessage {
+            id: event_id.to_string(),
+        })
+        .await
+    {
+        let _ = store::run_changes(store::stmt(
+            db,
+            "UPDATE events SET send_lease = NULL WHERE id = ?1",
+            &[s(event_id)],
+        )?)
+        .await;
+        return Err(ApiError::internal(format!("queue send: {e}")));
+    }
+    store::run_changes(store::stmt(
+        db,
+        "UPDATE events SET enqueued_at = ?2, send_lease = NULL WHERE id = ?1",
+        &[s(event_id), num(now())],
+    )?)
+    .await?;
+    crate::log::info("webhook_enqueued", &[("event_id", event_id.to_string())]);
+    remember(event_id);
+    Ok(())
 }
 
 /// The signature header value for a body at time `t`.
