@@ -64,7 +64,7 @@ test-wasm: build-wasm
 test-node: build-wasm
 	@scripts/setup.sh chromium
 	$(NODE) --test tests/sandbox/test/ pkg/test/
-	$(NODE) scripts/size-bridge.mjs
+	$(NODE) scripts/size-budget.mjs
 
 # The Worker in workerd (wrangler dev) against the emulator, one suite at a time (2 cores).
 test-gateway: build-worker

@@ -282,7 +282,8 @@ function verifyingKey(keyText, hash) {
 }
 
 // Completes a check returned by the signing module (`{hash, message, signature, value?,
-// error?}`): WebCrypto verifies, then the value is released (or the core's error thrown).
+// error?}`, `value` as JSON text): WebCrypto verifies, then the value is released (or the
+// core's error thrown).
 // On a mismatch, `again()` runs the same check with reject = true, which throws the core's
 // own mismatch error for that protocol.
 async function hostVerified(out, keyText, again) {
@@ -293,7 +294,7 @@ async function hostVerified(out, keyText, again) {
     throw new EdgepayError('signature mismatch', 'signature_mismatch', undefined, true);
   }
   if (out.error) throw edgepayError(out.error);
-  return out.value;
+  return JSON.parse(out.value);
 }
 
 // v3 signature check with WebCrypto; `pk` is key text or {serial: key text}.
@@ -374,13 +375,13 @@ export function toXml(params) {
 /** Decodes a v2 XML body into an object of strings (no DTDs/entities, size-limited). Sync. */
 export function fromXml(xml) {
   need();
-  return call(() => raw.wechat_xml_decode(str('xml', xml)));
+  return JSON.parse(call(() => raw.wechat_xml_decode(str('xml', xml))));
 }
 
 /** Decrypts a v2 refund notify `req_info` (AES-256-ECB, key = md5(API key)) into its parameters. Sync. */
 export function decryptRefundReqInfo(reqInfo, apiKey) {
   need();
-  return call(() => raw.wechat_refund_decrypt(str('apiKey', apiKey), str('reqInfo', reqInfo)));
+  return JSON.parse(call(() => raw.wechat_refund_decrypt(str('apiKey', apiKey), str('reqInfo', reqInfo))));
 }
 
 /**
@@ -391,9 +392,9 @@ export function decryptRefundReqInfo(reqInfo, apiKey) {
  */
 export function payParamsV2(kind, input, key, signType = 'MD5') {
   need();
-  return call(() =>
+  return JSON.parse(call(() =>
     raw.wechat_pay_params_v2(str('kind', kind), ...payInput(input), str('key', key), str('signType', signType)),
-  );
+  ));
 }
 
 // ================================================================== JS-SDK
@@ -409,9 +410,9 @@ export function jssdkSignature({ jsapiTicket, nonceStr, timestamp, url }) {
 /** The signed `wx.config` fields `{appId, timestamp, nonceStr, signature}`. Sync. */
 export function jssdkConfig({ appId, jsapiTicket, nonceStr = randomNonce(), timestamp = nowSeconds(), url }) {
   need();
-  return call(() =>
+  return JSON.parse(call(() =>
     raw.wechat_jssdk_config(str('appId', appId), str('jsapiTicket', jsapiTicket), str('nonceStr', nonceStr), Number(timestamp), str('url', url)),
-  );
+  ));
 }
 
 // ================================================================== WeChat Pay v3 (async)
@@ -451,11 +452,11 @@ export async function payParamsV3(kind, input, privateKey) {
   const key = str('privateKey', privateKey);
   if (getBackend() === 'wasm') {
     const r = await rsaModule();
-    return call(() => r.wechat_pay_params_v3(k, fields, ts, key));
+    return JSON.parse(call(() => r.wechat_pay_params_v3(k, fields, ts, key)));
   }
   const message = call(() => raw.wechat_pay_params_v3_message(k, fields, ts));
   const signature = await rsaSign(key, 'SHA256', message);
-  return call(() => raw.wechat_pay_params_v3_assemble(k, fields, ts, signature));
+  return JSON.parse(call(() => raw.wechat_pay_params_v3_assemble(k, fields, ts, signature)));
 }
 
 /**
@@ -487,7 +488,10 @@ export async function v3Decrypt({ apiv3Key, nonce, associatedData = '', cipherte
   const n = str('nonce', nonce);
   const ad = str('associatedData', associatedData, { optional: true });
   const ct = str('ciphertext', ciphertext);
-  if (getBackend() === 'wasm') return call(() => raw.wechat_v3_decrypt(key, n, ad, ct));
+  if (getBackend() === 'wasm') {
+    const r = await rsaModule();
+    return call(() => r.wechat_v3_decrypt(key, n, ad, ct));
+  }
   const input = call(() => raw.wechat_v3_decrypt_input(key, n, ct));
   const plain = await gcmDecrypt(key, n, ad, input);
   return call(() => raw.plaintext_utf8(plain));
@@ -507,12 +511,18 @@ export async function v3ParseNotify({ headers, body, publicKey, apiv3Key, now = 
   const key = str('apiv3Key', apiv3Key);
   if (getBackend() === 'wasm') {
     const r = await rsaModule();
-    return call(() => r.wechat_v3_notify(h, b, typeof pk === 'string' ? pk : flat('publicKey', pk), key, Number(now)));
+    return withResource(call(() => r.wechat_v3_notify(h, b, typeof pk === 'string' ? pk : flat('publicKey', pk), key, Number(now))));
   }
   await v3HostVerify(h, b, pk, Number(now));
   const prep = call(() => raw.wechat_v3_notify_decrypt_input(b, key));
   const plain = await gcmDecrypt(key, prep.nonce, prep.associated_data, prep.ciphertext);
-  return call(() => raw.wechat_v3_notify_finish(b, plain));
+  return withResource(call(() => raw.wechat_v3_notify_finish(b, plain)));
+}
+
+// The decrypted resource as sent (the core has typed and checked the plaintext already).
+function withResource(json) {
+  const { plaintext, ...rest } = JSON.parse(json);
+  return { ...rest, resource: JSON.parse(plaintext), plaintext };
 }
 
 // ================================================================== Alipay
@@ -559,7 +569,7 @@ export async function alipayVerifyNotify(rawBody, publicKey, { checkV2 = false }
   const v2 = Boolean(checkV2);
   if (getBackend() === 'wasm') {
     const r = await rsaModule();
-    return call(() => r.alipay_verify_notify(b, key, v2));
+    return JSON.parse(call(() => r.alipay_verify_notify(b, key, v2)));
   }
   const out = call(() => raw.alipay_notify_check(b, v2, false));
   return hostVerified(out, key, () => raw.alipay_notify_check(b, v2, true));
@@ -575,7 +585,7 @@ export async function alipayVerifyResponse(rawJson, publicKey, { method, signTyp
   const st = str('signType', signType);
   if (getBackend() === 'wasm') {
     const r = await rsaModule();
-    return call(() => r.alipay_verify_response(text, key, m, st));
+    return JSON.parse(call(() => r.alipay_verify_response(text, key, m, st)));
   }
   const out = call(() => raw.alipay_response_check(text, m, st, false));
   return hostVerified(out, key, () => raw.alipay_response_check(text, m, st, true));

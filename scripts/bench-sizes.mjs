@@ -23,9 +23,10 @@ function file(name, path, budget) {
   rows.push({ name, path, ...sizes(readFileSync(p)), budget });
 }
 
-file('signing wasm (npm package)', 'pkg/wasm/edgepay_bg.wasm', { gzip: 120 * 1024, what: 'target ≤ 120 KiB gzipped' });
+file('signing wasm (npm package)', 'pkg/wasm/edgepay_bg.wasm', { gzip: 120 * 1024, what: 'target ≤ 120 KiB gzipped (scripts/size-budget.mjs)' });
 file('wasm-bindgen glue + entry (npm package)', 'pkg/wasm/edgepay.js');
-file('`edgepay/bridge` (browser helper)', 'pkg/bridge.js', { gzip: 5 * 1024, what: 'budget ≤ 5 KiB gzipped (scripts/size-bridge.mjs)' });
+file("pure-Rust RSA fallback wasm (npm package, loaded only for the 'wasm' backend)", 'pkg/wasm-rsa/edgepay_bg.wasm');
+file('`edgepay/bridge` (browser helper)', 'pkg/bridge.js', { gzip: 5 * 1024, what: 'budget ≤ 5 KiB gzipped (scripts/size-budget.mjs)' });
 
 // The Worker as wrangler would upload it.
 const out = mkdtempSync(join(tmpdir(), 'edgepay-dryrun-'));

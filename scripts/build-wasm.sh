@@ -9,11 +9,17 @@
 # loads in Node ≥ 20 ESM, a browser <script type=module> and a Cloudflare Worker) →
 # wasm-opt -Oz from the npm package `binaryen` (Debian's is too old), if installed.
 #
-# Panics: with the nightly toolchain and its rust-src (scripts/setup.sh wasm installs
-# rust-src when nightly is present), std is rebuilt with `-Cpanic=immediate-abort`: a
-# panic traps at once, as it already does on wasm32 (panic=abort), without the
-# formatting code for panic messages (~15 KB gzipped). Without nightly, stable builds
-# the same code with ordinary panic=abort (set EDGEPAY_WASM_TOOLCHAIN=stable to force).
+# Nightly (with its rust-src: scripts/setup.sh wasm adds it when nightly is present)
+# rebuilds std for a smaller module, ~20 KB gzipped less in all:
+#   -Cpanic=immediate-abort  a panic traps at once, as it already does on wasm32
+#                            (panic=abort), without the code that formats panic messages;
+#   -Zlocation-detail=none   no file/line strings for panic locations;
+#   -Zfmt-debug=none         `{:?}` prints nothing. The core never uses `Debug` in a
+#                            message (error::quoted instead), so messages read the same;
+#                            third-party messages that use it (serde's "invalid type:
+#                            string …") lose the quoted value in this module only.
+# Without nightly, stable builds the same code with ordinary panic=abort (set
+# EDGEPAY_WASM_TOOLCHAIN=stable to force); the module is then over its size budget.
 #
 # Usage: scripts/build-wasm.sh [--dev]      (FORCE=1 rebuilds even when up to date)
 set -euo pipefail
@@ -47,7 +53,7 @@ cargo_args=(build --lib --target wasm32-unknown-unknown --target-dir target/wasm
 [ "$profile" = release ] && cargo_args+=(--release)
 if [ "$toolchain" = nightly ]; then
   cargo_args+=(-Zbuild-std=std,panic_abort)
-  export RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort"
+  export RUSTFLAGS="${RUSTFLAGS:-} -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none"
 else
   echo "[build-wasm] stable toolchain: panic messages stay in (install nightly + rust-src for the smaller build)"
 fi
@@ -79,3 +85,5 @@ build() { # build <feature> <out dir>
 
 build wasm pkg/wasm
 build wasm-rsa pkg/wasm-rsa
+# Which toolchain built them (scripts/size-budget.mjs holds the nightly build to the budget).
+echo "$toolchain" > target/wasm-pkg/toolchain

@@ -229,6 +229,45 @@ impl Error {
     }
 }
 
+/// Text quoted for an error message: `"…"`, with `"`, `\\` and control characters
+/// escaped. Used instead of `{:?}` in every message: the npm package's wasm is built
+/// with `-Zfmt-debug=none` (no `Debug` formatting and its Unicode tables), and the
+/// messages must read the same there as natively.
+pub(crate) struct Quoted<'a>(&'a str, char);
+
+/// `"text"` for a message (see [`Quoted`]).
+pub(crate) fn quoted(text: &str) -> Quoted<'_> {
+    Quoted(text, '"')
+}
+
+/// A character quoted for a message: `'c'` (see [`Quoted`]).
+pub(crate) fn quoted_char(c: char, buf: &mut [u8; 4]) -> Quoted<'_> {
+    Quoted(c.encode_utf8(buf), '\'')
+}
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use fmt::Write;
+        f.write_char(self.1)?;
+        for c in self.0.chars() {
+            match c {
+                '\\' => f.write_str("\\\\")?,
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str("\\t")?,
+                '\0' => f.write_str("\\0")?,
+                c if c == self.1 => {
+                    f.write_char('\\')?;
+                    f.write_char(c)?;
+                }
+                c if c.is_control() => write!(f, "\\u{{{:x}}}", u32::from(c))?,
+                c => f.write_char(c)?,
+            }
+        }
+        f.write_char(self.1)
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -253,7 +292,8 @@ impl fmt::Display for Error {
             Error::UnknownSerial { serial } => {
                 write!(
                     f,
-                    "no verifying key for serial {serial:?}: refresh the platform keys"
+                    "no verifying key for serial {}: refresh the platform keys",
+                    quoted(serial)
                 )
             }
             Error::DecryptFailed { reason } => write!(f, "decryption failed: {reason}"),
@@ -264,7 +304,9 @@ impl fmt::Display for Error {
                 actual,
             } => write!(
                 f,
-                "{field}: notify says {actual:?} but the stored order says {expected:?}"
+                "{field}: notify says {} but the stored order says {}",
+                quoted(actual),
+                quoted(expected)
             ),
             Error::Crypto { reason } => write!(f, "crypto error: {reason}"),
         }
@@ -275,6 +317,27 @@ impl std::error::Error for Error {}
 
 #[cfg(test)]
 mod tests {
+    /// `quoted` reads as std's `{:?}` (the independent reference) for ASCII and controls.
+    #[test]
+    fn quoted_matches_debug() {
+        for text in [
+            "",
+            "RSA3",
+            "a\"b\\c",
+            "line\nbreak\tand\r",
+            "\u{1}\u{7f}",
+            "中文 ok",
+        ] {
+            assert_eq!(super::quoted(text).to_string(), format!("{text:?}"));
+        }
+        for c in ['a', '\'', '"', '\n', '\u{0}', '字'] {
+            assert_eq!(
+                super::quoted_char(c, &mut [0; 4]).to_string(),
+                format!("{c:?}")
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -11,7 +11,7 @@ use super::sign::SignType;
 use super::time::yuan_to_fen;
 use crate::crypto::encoding::b64decode;
 use crate::crypto::{RsaHash, Verifier};
-use crate::error::{Error, Format, Result};
+use crate::error::{quoted, Error, Format, Result};
 use crate::params::{canonical_string, Params};
 
 /// The reply that acknowledges a notify (exactly these 7 bytes).
@@ -97,7 +97,7 @@ pub fn parse_form(body: &[u8]) -> Result<Params> {
         if params.contains_key(&key) {
             return Err(Error::malformed(
                 Format::Form,
-                format!("key {key:?} appears more than once"),
+                format!("key {} appears more than once", quoted(&key)),
             ));
         }
         params.insert(key, value);
@@ -236,7 +236,10 @@ pub fn check_notify(params: &Params, expected: &ExpectedOrder) -> Result<()> {
         None | Some("") => Err(Error::missing("trade_status")),
         Some(other) => Err(Error::invalid(
             "trade_status",
-            format!("{other:?} is not a paid state (TRADE_SUCCESS or TRADE_FINISHED)"),
+            format!(
+                "{} is not a paid state (TRADE_SUCCESS or TRADE_FINISHED)",
+                quoted(other)
+            ),
         )),
     }
 }

@@ -8,7 +8,7 @@
 use super::sign::SignType;
 use crate::crypto::encoding::b64decode;
 use crate::crypto::Verifier;
-use crate::error::{Error, Format, Result, UpstreamError};
+use crate::error::{quoted, Error, Format, Result, UpstreamError};
 use serde_json::Value;
 
 /// The response node's name for a method: `alipay.trade.query` → `alipay_trade_query_response`.
@@ -145,7 +145,10 @@ pub fn top_level_members(raw_json: &str) -> Result<Vec<(String, &str)>> {
             s.expect(b':')?;
             let value = s.value()?;
             if !seen.insert(key.clone()) {
-                return Err(malformed(format!("key {key:?} appears more than once")));
+                return Err(malformed(format!(
+                    "key {} appears more than once",
+                    quoted(&key)
+                )));
             }
             members.push((key, value));
             s.ws();

@@ -3,7 +3,7 @@
 
 use crate::crypto::encoding::{b64decode, b64encode};
 use crate::crypto::{RsaHash, Signer};
-use crate::error::{Error, Result};
+use crate::error::{quoted, Error, Result};
 use crate::params::{canonical_string, Params};
 use std::fmt;
 use std::str::FromStr;
@@ -52,7 +52,7 @@ impl FromStr for SignType {
             "RSA" => Ok(SignType::Rsa),
             other => Err(Error::invalid(
                 "sign_type",
-                format!("{other:?} is not RSA2 or RSA"),
+                format!("{} is not RSA2 or RSA", quoted(other)),
             )),
         }
     }

@@ -1,7 +1,7 @@
 //! Alipay's `timestamp` (`yyyy-MM-dd HH:mm:ss` in Beijing time, UTC+8) and
 //! decimal amounts (`"0.01"` yuan) as integer fen.
 
-use crate::error::{Error, Result};
+use crate::error::{quoted, Error, Result};
 use time::macros::{format_description, offset};
 use time::OffsetDateTime;
 
@@ -60,7 +60,8 @@ pub fn fen_to_yuan(fen: u64) -> String {
 /// assert!(yuan_to_fen("total_amount", " 1.00").is_err());
 /// ```
 pub fn yuan_to_fen(field: &str, text: &str) -> Result<u64> {
-    let bad = |why: &str| Error::invalid(field, format!("{text:?} is not an amount: {why}"));
+    let bad =
+        |why: &str| Error::invalid(field, format!("{} is not an amount: {why}", quoted(text)));
     let (int, frac) = match text.split_once('.') {
         Some((i, f)) => (i, Some(f)),
         None => (text, None),

@@ -1,6 +1,6 @@
 //! Base64 and hex decoding with errors that name the field.
 
-use crate::error::{Error, Format, Result};
+use crate::error::{quoted, Error, Format, Result};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
@@ -91,7 +91,10 @@ pub fn pem_blocks(field: &str, text: &str) -> Result<Vec<PemBlock>> {
         let body_start = &after[label_end + 5..];
         let end_marker = format!("-----END {label}-----");
         let end = body_start.find(&end_marker).ok_or_else(|| {
-            Error::invalid(field, format!("PEM block {label:?} has no {end_marker}"))
+            Error::invalid(
+                field,
+                format!("PEM block {} has no {end_marker}", quoted(label)),
+            )
         })?;
         let body = &body_start[..end];
         // Skip RFC 1421 headers (e.g. "Proc-Type: …") if present.

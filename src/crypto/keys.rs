@@ -5,7 +5,7 @@
 use super::asn1::{self, Elements, RSA_ENCRYPTION};
 use super::cert::Certificate;
 use super::encoding::{b64decode, pem_blocks};
-use crate::error::{Error, Result};
+use crate::error::{quoted, Error, Result};
 use der::Tag;
 use pkcs8::{DecodePrivateKey, DecodePublicKey};
 use rsa::{RsaPrivateKey, RsaPublicKey};
@@ -30,7 +30,8 @@ pub fn private_key_pkcs8_der(text: &str) -> Result<Vec<u8>> {
         "RSA PRIVATE KEY" => wrap_pkcs1_private(&block.der)
             .map_err(|e| bad(format!("not a PKCS#1 RSA private key: {e}"))),
         other => Err(bad(format!(
-            "PEM block is {other:?}; expected \"PRIVATE KEY\" or \"RSA PRIVATE KEY\""
+            "PEM block is {}; expected \"PRIVATE KEY\" or \"RSA PRIVATE KEY\"",
+            quoted(other)
         ))),
     }
 }
@@ -104,7 +105,8 @@ pub fn public_key_spki_der(text: &str) -> Result<Vec<u8>> {
         // A chain: the first certificate is the leaf.
         "CERTIFICATE" => Certificate::from_der(&block.der)?.rsa_spki_der(),
         other => Err(bad(format!(
-            "PEM block is {other:?}; expected \"PUBLIC KEY\", \"RSA PUBLIC KEY\" or \"CERTIFICATE\""
+            "PEM block is {}; expected \"PUBLIC KEY\", \"RSA PUBLIC KEY\" or \"CERTIFICATE\"",
+            quoted(other)
         ))),
     }
 }

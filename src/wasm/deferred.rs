@@ -14,12 +14,11 @@
 //! 300 s window, missing `sign`, malformed bodies) still fails here, before
 //! any RSA.
 
-use super::{core, int_in, js_error, pairs_in, to_js, JsResult};
+use super::{core, int_in, js_error, json_text, pairs_in, set, JsResult};
 use crate::alipay;
 use crate::crypto::{RsaHash, Verifier};
 use crate::error::{Error, Result};
 use crate::wechat::v3::{self, SignedHeaders};
-use serde::Serialize;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -51,15 +50,11 @@ impl Verifier for Deferred {
     }
 }
 
-fn set(target: &js_sys::Object, key: &str, value: &JsValue) {
-    // Own data properties on a fresh plain object: cannot fail.
-    let _ = js_sys::Reflect::set(target, &JsValue::from_str(key), value);
-}
-
 /// Runs `flow` with a deferred verifier; see the module docs for the result.
-fn deferred<T: Serialize>(
+/// `flow` gives the value as JSON text (`pkg/index.js` parses it once verified).
+fn deferred(
     reject: bool,
-    flow: impl FnOnce(&Deferred) -> Result<T>,
+    flow: impl FnOnce(&Deferred) -> Result<String>,
 ) -> JsResult<js_sys::Object> {
     let verifier = Deferred {
         reject,
@@ -101,7 +96,7 @@ fn deferred<T: Serialize>(
         &js_sys::Uint8Array::from(&check.signature[..]).into(),
     );
     match result {
-        Ok(value) => set(&out, "value", &to_js(&value)?),
+        Ok(json) => set(&out, "value", &JsValue::from_str(&json)),
         Err(e) => set(&out, "error", &js_error(&e)),
     }
     Ok(out)
@@ -129,7 +124,9 @@ pub fn wechat_v3_check(
         core(v3::precheck(&headers, now))?;
         core(v3::serial_index(&serials, &headers.serial))?
     };
-    let out = deferred(reject, |v| v3::verify_with_key(v, &headers, body, now))?;
+    let out = deferred(reject, |v| {
+        v3::verify_with_key(v, &headers, body, now).map(|()| "null".to_string())
+    })?;
     set(&out, "index", &JsValue::from_f64(index as f64));
     Ok(out)
 }
@@ -139,16 +136,18 @@ pub fn wechat_v3_check(
 #[wasm_bindgen]
 pub fn alipay_notify_check(raw_body: &[u8], v2: bool, reject: bool) -> JsResult<js_sys::Object> {
     deferred(reject, |v| {
-        if v2 {
-            alipay::notify::verify_notify_v2(raw_body, v)
+        let params = if v2 {
+            alipay::notify::verify_notify_v2(raw_body, v)?
         } else {
-            alipay::verify_notify(raw_body, v)
-        }
+            alipay::verify_notify(raw_body, v)?
+        };
+        json_text(&params)
     })
 }
 
 /// A raw Alipay JSON response, verified by the host; `value` is the business
-/// result node, or `error` the gateway's business error (thrown once verified).
+/// result node's raw JSON text, or `error` the gateway's business error (thrown
+/// once verified).
 #[wasm_bindgen]
 pub fn alipay_response_check(
     raw_json: &str,
@@ -157,12 +156,12 @@ pub fn alipay_response_check(
     reject: bool,
 ) -> JsResult<js_sys::Object> {
     let st: alipay::SignType = core(sign_type.parse())?;
+    let method = method.as_deref().filter(|m| !m.is_empty());
     deferred(reject, |v| {
-        alipay::response::verify_response_with(
-            raw_json,
-            method.as_deref().filter(|m| !m.is_empty()),
-            v,
-            st,
-        )
+        alipay::response::verify_response_with(raw_json, method, v, st)?;
+        // The node's raw text (JSON.parse in JS): no JSON value crosses into JS here.
+        Ok(alipay::response::extract(raw_json, method)?
+            .signed_text
+            .to_string())
     })
 }

@@ -30,7 +30,7 @@ pub use self::deferred::{alipay_notify_check, alipay_response_check, wechat_v3_c
 #[cfg(feature = "wasm-rsa")]
 pub use self::rsa::{
     alipay_sign, alipay_verify_notify, alipay_verify_response, rsa_sign, wechat_pay_params_v3,
-    wechat_v3_authorization, wechat_v3_notify, wechat_v3_verify,
+    wechat_v3_authorization, wechat_v3_decrypt, wechat_v3_notify, wechat_v3_verify,
 };
 
 type JsResult<T> = std::result::Result<T, JsValue>;
@@ -55,14 +55,23 @@ fn core<T>(r: Result<T>) -> JsResult<T> {
     r.map_err(|e| js_error(&e))
 }
 
-fn to_js<T: Serialize + ?Sized>(value: &T) -> JsResult<JsValue> {
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| {
-            js_error(&Error::Crypto {
-                reason: format!("cannot convert the result to JS: {e}"),
-            })
-        })
+/// A structured result as JSON text: `pkg/index.js` turns it into an object with
+/// `JSON.parse` (one call, and no object-conversion code in the module).
+fn to_json<T: Serialize + ?Sized>(value: &T) -> JsResult<String> {
+    core(json_text(value))
+}
+
+/// [`to_json`] as a core result (for code that runs inside a core flow).
+fn json_text<T: Serialize + ?Sized>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| Error::Crypto {
+        reason: format!("cannot convert the result to JSON: {e}"),
+    })
+}
+
+/// Sets an own data property of a plain object built here.
+fn set(target: &js_sys::Object, key: &str, value: &JsValue) {
+    // Own data properties on a fresh plain object: cannot fail.
+    let _ = js_sys::Reflect::set(target, &JsValue::from_str(key), value);
 }
 
 /// Parameters passed as a flat `[key, value, key, value, …]` array of strings (the JS
@@ -161,14 +170,14 @@ pub fn wechat_xml_encode(params: Vec<String>) -> JsResult<String> {
 
 /// Decodes a WeChat Pay v2 XML body into an object of strings.
 #[wasm_bindgen]
-pub fn wechat_xml_decode(text: &str) -> JsResult<JsValue> {
-    to_js(&core(xml::decode(text))?)
+pub fn wechat_xml_decode(text: &str) -> JsResult<String> {
+    to_json(&core(xml::decode(text))?)
 }
 
 /// Decrypts a v2 refund notify `req_info` into its parameters.
 #[wasm_bindgen]
-pub fn wechat_refund_decrypt(api_key: &str, req_info: &str) -> JsResult<JsValue> {
-    to_js(&core(v2::decrypt_refund_req_info(api_key, req_info))?)
+pub fn wechat_refund_decrypt(api_key: &str, req_info: &str) -> JsResult<String> {
+    to_json(&core(v2::decrypt_refund_req_info(api_key, req_info))?)
 }
 
 // ----------------------------------------------------- client parameters
@@ -203,11 +212,11 @@ pub fn wechat_pay_params_v2(
     timestamp: f64,
     key: &str,
     sign_type: &str,
-) -> JsResult<JsValue> {
+) -> JsResult<String> {
     let kind = kind(kind_name)?;
     let input = pay_input(&input, timestamp)?;
     let sign_type = v2_sign_type(sign_type)?;
-    to_js(&core(client_params::v2(kind, &input, key, sign_type))?)
+    to_json(&core(client_params::v2(kind, &input, key, sign_type))?)
 }
 
 /// Step 1 of v3 client parameters: the message to sign with SHA256withRSA.
@@ -229,10 +238,10 @@ pub fn wechat_pay_params_v3_assemble(
     input: Vec<String>,
     timestamp: f64,
     signature_b64: &str,
-) -> JsResult<JsValue> {
+) -> JsResult<String> {
     let kind = kind(kind_name)?;
     let input = pay_input(&input, timestamp)?;
-    to_js(&core(client_params::v3_assemble(
+    to_json(&core(client_params::v3_assemble(
         kind,
         &input,
         signature_b64,
@@ -261,9 +270,9 @@ pub fn wechat_jssdk_config(
     noncestr: &str,
     timestamp: f64,
     url: &str,
-) -> JsResult<JsValue> {
+) -> JsResult<String> {
     let ts = int_in("timestamp", timestamp)?;
-    to_js(&jssdk::config(appid, jsapi_ticket, noncestr, ts, url))
+    to_json(&jssdk::config(appid, jsapi_ticket, noncestr, ts, url))
 }
 
 // ------------------------------------------------------------- WeChat v3
@@ -321,37 +330,6 @@ pub fn plaintext_utf8(bytes: Vec<u8>) -> JsResult<String> {
     core(utf8("plaintext", bytes))
 }
 
-/// AES-256-GCM decryption of a v3 resource in pure Rust, as UTF-8 text.
-#[wasm_bindgen]
-pub fn wechat_v3_decrypt(
-    apiv3_key: &str,
-    nonce: &str,
-    associated_data: &str,
-    ciphertext: &str,
-) -> JsResult<String> {
-    let plain = core(v3::decrypt(
-        apiv3_key.as_bytes(),
-        nonce,
-        associated_data,
-        ciphertext,
-    ))?;
-    core(utf8("plaintext", plain))
-}
-
-#[derive(Serialize)]
-struct NotifyPrepared {
-    nonce: String,
-    associated_data: String,
-    #[serde(with = "serde_bytes_as_array")]
-    ciphertext: Vec<u8>,
-}
-
-mod serde_bytes_as_array {
-    pub fn serialize<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(v)
-    }
-}
-
 /// Step 2 of a v3 notify verified outside ([`deferred::wechat_v3_check`]):
 /// parses the envelope and returns `{nonce, associated_data, ciphertext}` to
 /// decrypt with AES-256-GCM (checks the APIv3 key and the resource first).
@@ -362,21 +340,25 @@ pub fn wechat_v3_notify_decrypt_input(body: &[u8], apiv3_key: &str) -> JsResult<
         apiv3_key.as_bytes(),
         &env.resource,
     ))?;
-    let prepared = NotifyPrepared {
-        nonce: env.resource.nonce,
-        associated_data: env.resource.associated_data,
-        ciphertext,
-    };
-    // Not json_compatible(): that would turn the bytes into an Array, not a Uint8Array.
-    prepared
-        .serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true))
-        .map_err(|e| {
-            js_error(&Error::Crypto {
-                reason: format!("cannot convert the result to JS: {e}"),
-            })
-        })
+    let out = js_sys::Object::new();
+    set(&out, "nonce", &JsValue::from_str(&env.resource.nonce));
+    set(
+        &out,
+        "associated_data",
+        &JsValue::from_str(&env.resource.associated_data),
+    );
+    set(
+        &out,
+        "ciphertext",
+        &js_sys::Uint8Array::from(&ciphertext[..]).into(),
+    );
+    Ok(out.into())
 }
 
+/// A checked notify for JS. `resource` is not sent: the JS layer sets it to
+/// `JSON.parse(plaintext)` — every field WeChat Pay sent, after the core has
+/// typed and checked the plaintext here (serialising the typed resource back
+/// would only drop fields, and cost the signing module its serializers).
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct NotifyJs<'a> {
@@ -388,23 +370,16 @@ struct NotifyJs<'a> {
     original_type: &'a str,
     /// `transaction`, `refund` or `other`.
     kind: &'static str,
-    /// The decrypted resource, typed by the core (wire field names).
-    resource: serde_json::Value,
     plaintext: &'a str,
 }
 
-fn notify_out(n: &v3::Notify) -> JsResult<JsValue> {
-    let (kind, resource) = match &n.event {
-        NotifyEvent::Transaction(t) => ("transaction", serde_json::to_value(t)),
-        NotifyEvent::Refund(r) => ("refund", serde_json::to_value(r)),
-        NotifyEvent::Other(v) => ("other", Ok(v.clone())),
+fn notify_out(n: &v3::Notify) -> JsResult<String> {
+    let kind = match &n.event {
+        NotifyEvent::Transaction(_) => "transaction",
+        NotifyEvent::Refund(_) => "refund",
+        NotifyEvent::Other(_) => "other",
     };
-    let resource = resource.map_err(|e| {
-        js_error(&Error::Crypto {
-            reason: format!("cannot convert the resource: {e}"),
-        })
-    })?;
-    to_js(&NotifyJs {
+    to_json(&NotifyJs {
         id: &n.envelope.id,
         create_time: &n.envelope.create_time,
         event_type: &n.envelope.event_type,
@@ -412,14 +387,13 @@ fn notify_out(n: &v3::Notify) -> JsResult<JsValue> {
         summary: &n.envelope.summary,
         original_type: &n.envelope.resource.original_type,
         kind,
-        resource,
         plaintext: &n.plaintext,
     })
 }
 
 /// Step 2 of a v3 notify with outside AES-GCM: types the decrypted plaintext.
 #[wasm_bindgen]
-pub fn wechat_v3_notify_finish(body: &[u8], plaintext: Vec<u8>) -> JsResult<JsValue> {
+pub fn wechat_v3_notify_finish(body: &[u8], plaintext: Vec<u8>) -> JsResult<String> {
     let env = core(NotifyEnvelope::parse(body))?;
     let text = core(utf8("plaintext", plaintext))?;
     notify_out(&core(v3::notify_from_plaintext(env, text))?)

@@ -1,5 +1,7 @@
 //! The pure-Rust RSA exports (feature `wasm-rsa`): signing and verification
-//! without WebCrypto. Built into a second module, `pkg/wasm-rsa/`, that
+//! without WebCrypto, and AES-256-GCM decryption likewise (the `'wasm'`
+//! backend does both in Rust; the signing module leaves AES-GCM to WebCrypto
+//! through [`super::wechat_v3_decrypt_input`]). Built into a second module, `pkg/wasm-rsa/`, that
 //! `pkg/index.js` loads only for the `'wasm'` backend (no `crypto.subtle`, or
 //! chosen with `setBackend('wasm')`): the `rsa` crate and its big-integer
 //! arithmetic are most of its size, and the signing module of the package
@@ -17,7 +19,7 @@ fn rsa_hash(name: &str) -> JsResult<RsaHash> {
         "SHA1" | "SHA-1" => Ok(RsaHash::Sha1),
         other => Err(js_error(&Error::invalid(
             "hash",
-            format!("{other:?} is not SHA256 or SHA1"),
+            format!("{} is not SHA256 or SHA1", crate::error::quoted(other)),
         ))),
     }
 }
@@ -46,11 +48,11 @@ pub fn wechat_pay_params_v3(
     input: Vec<String>,
     timestamp: f64,
     private_key_text: &str,
-) -> JsResult<JsValue> {
+) -> JsResult<String> {
     let kind = kind(kind_name)?;
     let input = pay_input(&input, timestamp)?;
     let key = private_key(private_key_text)?;
-    to_js(&core(client_params::v3(kind, &input, &key))?)
+    to_json(&core(client_params::v3(kind, &input, &key))?)
 }
 
 /// The v3 `Authorization` header value, signed in pure Rust.
@@ -121,7 +123,7 @@ pub fn wechat_v3_notify(
     public_key: JsValue,
     apiv3_key: &str,
     now: f64,
-) -> JsResult<JsValue> {
+) -> JsResult<String> {
     let now = int_in("now", now)?;
     verify_v3(headers, body, public_key, now)?;
     let env = core(NotifyEnvelope::parse(body))?;
@@ -148,31 +150,49 @@ pub fn alipay_sign(
 /// Verifies an Alipay notify from its raw form body; returns its parameters.
 /// `v2`: the signature covers `sign_type` too (rsaCheckV2).
 #[wasm_bindgen]
-pub fn alipay_verify_notify(raw_body: &[u8], public_key_text: &str, v2: bool) -> JsResult<JsValue> {
+pub fn alipay_verify_notify(raw_body: &[u8], public_key_text: &str, v2: bool) -> JsResult<String> {
     let key = public_key(public_key_text)?;
     let params = if v2 {
         core(alipay::notify::verify_notify_v2(raw_body, &key))?
     } else {
         core(alipay::verify_notify(raw_body, &key))?
     };
-    to_js(&params)
+    to_json(&params)
 }
 
-/// Verifies a raw Alipay JSON response; returns the business result node.
+/// Verifies a raw Alipay JSON response; returns the business result node's raw JSON text.
 #[wasm_bindgen]
 pub fn alipay_verify_response(
     raw_json: &str,
     public_key_text: &str,
     method: Option<String>,
     sign_type: &str,
-) -> JsResult<JsValue> {
+) -> JsResult<String> {
     let st = alipay_sign_type(sign_type)?;
     let key = public_key(public_key_text)?;
-    let value = core(alipay::response::verify_response_with(
-        raw_json,
-        method.as_deref().filter(|m| !m.is_empty()),
-        &key,
-        st,
+    let method = method.as_deref().filter(|m| !m.is_empty());
+    core(alipay::response::verify_response_with(
+        raw_json, method, &key, st,
     ))?;
-    to_js(&value)
+    // The node's raw text, as the signing module returns it (JSON.parse in JS).
+    Ok(core(alipay::response::extract(raw_json, method))?
+        .signed_text
+        .to_string())
+}
+
+/// AES-256-GCM decryption of a v3 resource in pure Rust, as UTF-8 text.
+#[wasm_bindgen]
+pub fn wechat_v3_decrypt(
+    apiv3_key: &str,
+    nonce: &str,
+    associated_data: &str,
+    ciphertext: &str,
+) -> JsResult<String> {
+    let plain = core(v3::decrypt(
+        apiv3_key.as_bytes(),
+        nonce,
+        associated_data,
+        ciphertext,
+    ))?;
+    core(utf8("plaintext", plain))
 }

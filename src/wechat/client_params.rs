@@ -45,7 +45,7 @@
 
 use crate::crypto::encoding::{b64decode, b64encode};
 use crate::crypto::rsa::{RsaHash, Signer};
-use crate::error::{Error, Result};
+use crate::error::{quoted, Error, Result};
 use crate::params::Params;
 use crate::wechat::v2::{sign, SignType};
 use serde::Serialize;
@@ -91,7 +91,7 @@ impl FromStr for ClientKind {
             "app" => Ok(ClientKind::App),
             _ => Err(Error::invalid(
                 "kind",
-                format!("{s:?} is not jsapi, jssdk, miniprogram or app"),
+                format!("{} is not jsapi, jssdk, miniprogram or app", quoted(s)),
             )),
         }
     }

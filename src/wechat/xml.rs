@@ -29,7 +29,7 @@
 //! assert_eq!(xml::encode(&p), "<xml><a><![CDATA[x]]></a><b><![CDATA[1 & 2]]></b></xml>");
 //! ```
 
-use crate::error::{Error, Format, Result};
+use crate::error::{quoted, Error, Format, Result};
 use crate::params::Params;
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -108,7 +108,8 @@ pub fn decode(text: &str) -> Result<Params> {
                     let enc = String::from_utf8_lossy(&enc).into_owned();
                     if !enc.eq_ignore_ascii_case("utf-8") && !enc.eq_ignore_ascii_case("utf8") {
                         return Err(err(format!(
-                            "declared encoding {enc:?} is not supported: WeChat Pay XML is UTF-8"
+                            "declared encoding {} is not supported: WeChat Pay XML is UTF-8",
+                            quoted(&enc)
                         )));
                     }
                 }
@@ -213,10 +214,18 @@ fn element_name(raw: &[u8]) -> Result<String> {
         // as the name, so control characters, quotes or `=` would otherwise
         // become parameter names (found by fuzzing, see fuzz/README.md).
         Some(first) if first.is_alphabetic() || first == '_' || first == ':' => {}
-        Some(_) => return Err(err(format!("element name {name:?} is not an XML name"))),
+        Some(_) => {
+            return Err(err(format!(
+                "element name {} is not an XML name",
+                quoted(name)
+            )))
+        }
     }
     if !chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':')) {
-        return Err(err(format!("element name {name:?} is not an XML name")));
+        return Err(err(format!(
+            "element name {} is not an XML name",
+            quoted(name)
+        )));
     }
     Ok(name.to_string())
 }

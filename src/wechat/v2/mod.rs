@@ -61,6 +61,7 @@ pub use self::sign::{
     verify_as, SignType,
 };
 
+use crate::error::quoted;
 use crate::error::{Error, Result};
 use crate::params::Params;
 
@@ -98,7 +99,10 @@ pub(crate) fn require_order_no(field: &str, value: &str, max: usize, extra: &str
     {
         return Err(Error::invalid(
             field,
-            format!("character {c:?} is not allowed: use letters, digits and _-|*{extra}"),
+            format!(
+                "character {} is not allowed: use letters, digits and _-|*{extra}",
+                crate::error::quoted_char(c, &mut [0; 4])
+            ),
         ));
     }
     Ok(())
@@ -165,11 +169,11 @@ pub(crate) fn parse_u64_value(field: &str, v: &str) -> Result<u64> {
     if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Error::invalid(
             field,
-            format!("{v:?} is not a non-negative integer"),
+            format!("{} is not a non-negative integer", quoted(v)),
         ));
     }
     v.parse::<u64>()
-        .map_err(|_| Error::invalid(field, format!("{v:?} is out of range")))
+        .map_err(|_| Error::invalid(field, format!("{} is out of range", quoted(v))))
 }
 
 /// An optional unsigned integer field.

@@ -5,7 +5,7 @@ use super::{
     finish, get, merge_extra, opt, opt_u64, require, require_len, require_order_no, verify,
     SignType,
 };
-use crate::error::{Error, Result, UpstreamError};
+use crate::error::{quoted, Error, Result, UpstreamError};
 use crate::params::Params;
 use crate::wechat::xml;
 use std::fmt;
@@ -68,7 +68,7 @@ impl FromStr for TradeType {
         .ok_or_else(|| {
             Error::invalid(
                 "trade_type",
-                format!("{s:?} is not JSAPI, NATIVE, APP or MWEB"),
+                format!("{} is not JSAPI, NATIVE, APP or MWEB", quoted(s)),
             )
         })
     }

@@ -21,7 +21,7 @@
 //! ```
 
 use crate::crypto::digest::{constant_time_eq, hex_upper, hmac_sha256, md5};
-use crate::error::{Error, Result};
+use crate::error::{quoted, Error, Result};
 use crate::params::{canonical_string, Params};
 use std::fmt;
 use std::str::FromStr;
@@ -90,7 +90,7 @@ impl FromStr for SignType {
         } else {
             Err(Error::invalid(
                 "sign_type",
-                format!("{s:?} is not MD5 or HMAC-SHA256"),
+                format!("{} is not MD5 or HMAC-SHA256", quoted(s)),
             ))
         }
     }

@@ -62,7 +62,10 @@ pub fn canonical_url(url: &str) -> Result<String> {
     {
         return Err(Error::invalid(
             "url",
-            format!("contains {bad:?}: give the path and query percent-encoded, exactly as sent"),
+            format!(
+                "contains {}: give the path and query percent-encoded, exactly as sent",
+                crate::error::quoted_char(bad, &mut [0; 4])
+            ),
         ));
     }
     // Drop the fragment: it is never sent.

@@ -12,7 +12,7 @@ use super::json::from_json;
 use super::resource::{decrypt_to_string, EncryptedResource};
 use super::verify::KeySet;
 use crate::crypto::Certificate;
-use crate::error::{Error, Result};
+use crate::error::{quoted, Error, Result};
 use serde::Deserialize;
 
 /// The path to fetch (GET, empty body).
@@ -69,8 +69,8 @@ pub fn parse_certificates(apiv3_key: &[u8], raw_body: &[u8]) -> Result<Vec<Platf
             return Err(Error::invalid(
                 "serial_no",
                 format!(
-                    "listed as {:?} but the decrypted certificate's serial is {}",
-                    entry.serial_no,
+                    "listed as {} but the decrypted certificate's serial is {}",
+                    quoted(&entry.serial_no),
                     certificate.serial_hex()
                 ),
             ));
