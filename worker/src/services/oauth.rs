@@ -125,7 +125,7 @@ pub async fn callback(
         .append_pair("secret", &secret)
         .append_pair("code", code)
         .append_pair("grant_type", "authorization_code");
-    let a = http::send(Method::Get, url.as_str(), &[], None, http::TIMEOUT_MS).await?;
+    let a = http::send(Method::Get, url.as_str(), &[], None, http::timeout_ms(env)).await?;
     let v: Value = serde_json::from_slice(&a.body)
         .map_err(|_| ApiError::upstream("OAuth answer is not JSON"))?;
     let openid = v
@@ -192,7 +192,7 @@ pub async fn miniprogram_login(env: &Env, code: &str) -> ApiResult<Value> {
         .append_pair("secret", &secret)
         .append_pair("js_code", code)
         .append_pair("grant_type", "authorization_code");
-    let a = http::send(Method::Get, url.as_str(), &[], None, http::TIMEOUT_MS).await?;
+    let a = http::send(Method::Get, url.as_str(), &[], None, http::timeout_ms(env)).await?;
     let v: Value = serde_json::from_slice(&a.body)
         .map_err(|_| ApiError::upstream("jscode2session answer is not JSON"))?;
     match v.get("openid").and_then(Value::as_str) {

@@ -238,8 +238,8 @@ fn obtain(
     .boxed_local()
 }
 
-async fn get_json(url: &str) -> Result<Value, String> {
-    let a = http::send(Method::Get, url, &[], None, http::TIMEOUT_MS)
+async fn get_json(env: &Env, url: &str) -> Result<Value, String> {
+    let a = http::send(Method::Get, url, &[], None, http::timeout_ms(env))
         .await
         .map_err(|e| e.message)?;
     serde_json::from_slice(&a.body)
@@ -262,7 +262,7 @@ async fn fetch_upstream(ctx: Ctx, kind: String) -> Result<Token, String> {
             .append_pair("grant_type", "client_credential")
             .append_pair("appid", &appid)
             .append_pair("secret", &secret);
-        let v = get_json(url.as_str()).await?;
+        let v = get_json(&ctx.env, url.as_str()).await?;
         let token = v.get("access_token").and_then(Value::as_str);
         let Some(token) = token.filter(|_| errcode(&v) == 0) else {
             return Err(format!(
@@ -292,7 +292,7 @@ async fn fetch_upstream(ctx: Ctx, kind: String) -> Result<Token, String> {
         url.query_pairs_mut()
             .append_pair("access_token", &token.value)
             .append_pair("type", "jsapi");
-        let v = get_json(url.as_str()).await?;
+        let v = get_json(&ctx.env, url.as_str()).await?;
         match errcode(&v) {
             0 => {
                 let ticket = v

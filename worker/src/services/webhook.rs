@@ -157,7 +157,7 @@ pub async fn deliver(env: &Env, event_id: &str) -> ApiResult<Outcome> {
             ("user-agent", "edgepay-webhooks/0.1".into()),
         ],
         Some(body),
-        10_000,
+        http::TIMEOUT_MS,
     )
     .await;
     let attempts = ev.attempts + 1;

@@ -43,7 +43,7 @@ pub async fn v2_post(env: &Env, req: &v2::orders::Request) -> ApiResult<String> 
         &format!("{base}{}", req.path),
         &[("content-type", "text/xml; charset=utf-8".into())],
         Some(req.body.clone()),
-        http::TIMEOUT_MS,
+        http::timeout_ms(env),
     )
     .await?;
     if a.status != 200 {
@@ -92,7 +92,14 @@ async fn v3_send_unverified(env: &Env, req: &v3::HttpRequest) -> ApiResult<Answe
         headers.push(("content-type", "application/json".into()));
         Some(req.body.clone())
     };
-    http::send(method, &req.url(&base), &headers, body, http::TIMEOUT_MS).await
+    http::send(
+        method,
+        &req.url(&base),
+        &headers,
+        body,
+        http::timeout_ms(env),
+    )
+    .await
 }
 
 fn signed_headers(a: &Answer) -> Result<SignedHeaders, Error> {
