@@ -128,7 +128,9 @@ export function alipayOrderString(params: Params, privateKey: KeyText, signType?
 /** Verifies a notify from its raw form body; resolves its parameters. Async. */
 export function alipayVerifyNotify(rawBody: Body, publicKey: KeyText, options?: { checkV2?: boolean }): Promise<StringParams>;
 /** Verifies a raw gateway response; resolves the business result (rejects `upstream_error` for code ≠ 10000). Async. */
-export function alipayVerifyResponse(rawJson: string, publicKey: KeyText, options?: { method?: string; signType?: AlipaySignType }): Promise<Record<string, any>>;
+/** `aesKey`: the app's content-encryption key (base64) when the request went with `encrypt_type=AES`: the
+ * signature is checked over the encrypted node as sent (quotes included), then the node is decrypted. */
+export function alipayVerifyResponse(rawJson: string, publicKey: KeyText, options?: { method?: string; signType?: AlipaySignType; aesKey?: string }): Promise<Record<string, any>>;
 /** `app_cert_sn` / `alipay_cert_sn`. Sync. */
 export function alipayCertSn(pem: string): string;
 /** `alipay_root_cert_sn`. Sync. */

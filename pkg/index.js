@@ -576,19 +576,22 @@ export async function alipayVerifyNotify(rawBody, publicKey, { checkV2 = false }
 }
 
 /** Verifies a raw gateway JSON response over the raw `*_response` text; resolves the
- * business result (rejects with code `upstream_error` for a non-10000 code). Async. */
-export async function alipayVerifyResponse(rawJson, publicKey, { method, signType = 'RSA2' } = {}) {
+ * business result (rejects with code `upstream_error` for a non-10000 code). With `aesKey`
+ * (content encryption, `encrypt_type=AES`) an encrypted node is verified as sent, then decrypted.
+ * Async. */
+export async function alipayVerifyResponse(rawJson, publicKey, { method, signType = 'RSA2', aesKey } = {}) {
   await init();
   const text = str('rawJson', rawJson);
   const key = str('publicKey', publicKey);
   const m = method === undefined ? undefined : str('method', method);
   const st = str('signType', signType);
+  const aes = aesKey === undefined ? undefined : str('aesKey', aesKey);
   if (getBackend() === 'wasm') {
     const r = await rsaModule();
-    return JSON.parse(call(() => r.alipay_verify_response(text, key, m, st)));
+    return JSON.parse(call(() => r.alipay_verify_response(text, key, m, st, aes)));
   }
-  const out = call(() => raw.alipay_response_check(text, m, st, false));
-  return hostVerified(out, key, () => raw.alipay_response_check(text, m, st, true));
+  const out = call(() => raw.alipay_response_check(text, m, st, aes, false));
+  return hostVerified(out, key, () => raw.alipay_response_check(text, m, st, aes, true));
 }
 
 /** `app_cert_sn` / `alipay_cert_sn` of a PEM certificate. Sync. */

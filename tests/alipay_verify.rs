@@ -26,6 +26,15 @@ fn app_pub() -> PublicKey {
     app_key().public_key()
 }
 
+/// The app public key as SPKI PEM (one base64 line: node:crypto reads it).
+fn app_pub_pem() -> String {
+    let der = app_pub().to_spki_der().unwrap();
+    format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        edgepay::crypto::encoding::b64encode(der)
+    )
+}
+
 fn alipay_pub() -> PublicKey {
     PublicKey::parse(&vector_text("yansongda-alipay-public-key.pem")).unwrap()
 }
@@ -639,13 +648,7 @@ fn aes_vector_and_node_differential() {
 #[test]
 fn v3_authorization_checked_in_node() {
     let key = app_key();
-    let pub_pem = {
-        let der = app_pub().to_spki_der().unwrap();
-        format!(
-            "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
-            edgepay::crypto::encoding::b64encode(der)
-        )
-    };
+    let pub_pem = app_pub_pem();
     let mut cases = Vec::new();
     let bodies = ["", "{\"out_trade_no\":\"测试+1\"}", "{\"a\":\"\\n\"}\n"];
     let mut headers = Vec::new();
@@ -838,4 +841,107 @@ proptest! {
             prop_assert!(alipay::verify_notify(body.as_bytes(), &app_pub()).is_err());
         }
     }
+}
+
+// --------------------------------------------- AES content encryption, end to end
+
+/// `encrypt_type=AES`: the request's `biz_content` is the AES ciphertext and
+/// the whole request is signed after encrypting; the answer's node is the
+/// ciphertext as a JSON string and the signature covers that string *with its
+/// quotes* (official PHP SDK `AopClient::parserJSONSource`, Java
+/// `JsonConverter.parseSignSourceData`: the text between `…_response":` and
+/// `,"sign"`). Every ciphertext and signature on the other side comes from
+/// node:crypto (tests/oracle/alipay.mjs).
+#[test]
+fn encrypted_request_and_answer_against_node() {
+    let v = &vectors("alipay.json")["aes_128_cbc_content"];
+    let aes = v["key_base64"].as_str().unwrap();
+    let key = app_key();
+    let req =
+        alipay::request::trade_query(&alipay::request::TradeRef::OutTradeNo("ORDER-enc-1".into()))
+            .unwrap();
+    let common = alipay::request::CommonParams::new("2021000000000001", 1_700_000_000).unwrap();
+    let params = req.to_encrypted_params(&common, aes).unwrap();
+    let signed = alipay::sign_params(params.clone(), &key, alipay::SignType::Rsa2).unwrap();
+    let as_json =
+        |p: &Params| -> Value { json!(p.iter().collect::<std::collections::BTreeMap<_, _>>()) };
+
+    let node_ok = r#"{"code":"10000","msg":"Success","out_trade_no":"ORDER-enc-1","subject":"测试 / +","trade_status":"TRADE_SUCCESS","total_amount":"0.01"}"#;
+    let node_err = r#"{"code":"40004","msg":"Business Failed","sub_code":"ACQ.TRADE_NOT_EXIST","sub_msg":"交易不存在"}"#;
+    let cases = vec![
+        json!({"op": "aes_decrypt", "key": aes, "ct": params.get("biz_content").unwrap()}),
+        json!({"op": "verify_params", "params": as_json(&signed), "sign": signed.get("sign").unwrap(),
+               "sign_type": "RSA2", "exclude": ["sign"], "public_key": app_pub_pem()}),
+        json!({"op": "aes_encrypt", "key": aes, "text": node_ok}),
+        json!({"op": "aes_encrypt", "key": aes, "text": node_err}),
+    ];
+    let pre = run(cases);
+    // The request: biz_content decrypts (in node) to the builder's JSON; encrypt_type signed.
+    assert_eq!(pre[0], json!(req.biz_content));
+    assert_eq!(params.get("encrypt_type").map(String::as_str), Some("AES"));
+    assert_eq!(
+        pre[1],
+        json!(true),
+        "node:crypto rejects the signature of the encrypted request"
+    );
+
+    let (ct_ok, ct_err) = (pre[2].as_str().unwrap(), pre[3].as_str().unwrap());
+    let quoted = |ct: &str| format!("\"{ct}\"");
+    let sigs = sign_in_node(&[&quoted(ct_ok), &quoted(ct_err), ct_ok]);
+    let pubkey = app_pub();
+    let answer = |ct: &str, sig: &str| {
+        format!("{{\"alipay_trade_query_response\":\"{ct}\",\"sign\":\"{sig}\"}}")
+    };
+    let verify = |raw: &str, k: &str| {
+        alipay::verify_encrypted_response(
+            raw,
+            Some("alipay.trade.query"),
+            &pubkey,
+            alipay::SignType::Rsa2,
+            k,
+        )
+    };
+
+    // Verified over the quoted ciphertext, then decrypted.
+    let got = verify(&answer(ct_ok, &sigs[0]), aes).unwrap();
+    assert_eq!(got["trade_status"], "TRADE_SUCCESS");
+    assert_eq!(got["out_trade_no"], "ORDER-enc-1");
+    assert_eq!(got["subject"], "测试 / +");
+    // An encrypted business error: signature checked, then the Upstream error.
+    match verify(&answer(ct_err, &sigs[1]), aes).unwrap_err() {
+        Error::Upstream(u) => assert_eq!(u.sub_code.as_deref(), Some("ACQ.TRADE_NOT_EXIST")),
+        other => panic!("{other:?}"),
+    }
+    // Signed over the ciphertext without quotes: not what Alipay signs.
+    assert!(verify(&answer(ct_ok, &sigs[2]), aes)
+        .unwrap_err()
+        .is_verification_failure());
+    // Another answer's signature, or a changed ciphertext: mismatch before any decryption.
+    assert!(verify(&answer(ct_ok, &sigs[1]), aes)
+        .unwrap_err()
+        .is_verification_failure());
+    let mut tampered = ct_ok.to_string();
+    tampered.replace_range(0..1, if tampered.starts_with('A') { "B" } else { "A" });
+    assert!(verify(&answer(&tampered, &sigs[0]), aes)
+        .unwrap_err()
+        .is_verification_failure());
+    // The right signature with the wrong AES key: a decryption error, never a result.
+    let wrong = edgepay::crypto::encoding::b64encode([7u8; 16]);
+    let e = verify(&answer(ct_ok, &sigs[0]), &wrong).unwrap_err();
+    assert!(
+        matches!(e, Error::DecryptFailed { .. }) || e.field() == Some("plaintext"),
+        "{e:?}"
+    );
+    // Without the key: a clear error naming the node, not a parse failure.
+    let e = alipay::verify_response(&answer(ct_ok, &sigs[0]), "alipay.trade.query", &pubkey)
+        .unwrap_err();
+    assert_eq!(e.field(), Some("alipay_trade_query_response"));
+    assert!(e.to_string().contains("AES-encrypted"), "{e}");
+    // A gateway error in clear (no encryption) is still read with the key set.
+    let clear = sign_in_node(&[node_err]);
+    let raw = format!(
+        "{{\"alipay_trade_query_response\":{node_err},\"sign\":\"{}\"}}",
+        clear[0]
+    );
+    assert!(matches!(verify(&raw, aes).unwrap_err(), Error::Upstream(_)));
 }

@@ -46,6 +46,11 @@ pub enum AlipayCmd {
         /// Alipay public key.
         #[arg(long)]
         public_key: String,
+        /// Content-encryption key (base64) for the answer to an `encrypt_type=AES`
+        /// request: the signature is checked over the encrypted node as sent, then
+        /// the node is decrypted.
+        #[arg(long)]
+        aes_key: Option<String>,
     },
     /// Certificate SN (app_cert_sn / alipay_cert_sn), or with --root the alipay_root_cert_sn.
     CertSn {
@@ -169,10 +174,27 @@ pub fn run(cmd: AlipayCmd) -> Result<String, Fail> {
                 Err(e) => Err(e.into()),
             }
         }
-        AlipayCmd::VerifyResponse { public_key: path } => {
+        AlipayCmd::VerifyResponse {
+            public_key: path,
+            aes_key,
+        } => {
             let raw = read_stdin_text()?;
+            let raw = raw.trim_end();
             let key = public_key(&path)?;
-            match alipay::verify_response_any(raw.trim_end(), &key) {
+            let verified = match aes_key.as_deref() {
+                None => alipay::verify_response_any(raw, &key),
+                Some(aes) => alipay::response::extract(raw, None).and_then(|r| {
+                    let value = alipay::verify_encrypted_response(
+                        raw,
+                        None,
+                        &key,
+                        alipay::SignType::Rsa2,
+                        aes,
+                    )?;
+                    Ok((r.node, value))
+                }),
+            };
+            match verified {
                 Ok((node, value)) => Ok(format!(
                     "valid ({node})\n{}",
                     serde_json::to_string_pretty(&value).unwrap_or_default()

@@ -639,6 +639,93 @@ fn alipay_verify_response_over_raw_text() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// An encrypted answer (encrypt_type=AES): ciphertext from `openssl enc`, signature from
+/// openssl over the ciphertext string with its quotes (what the official SDKs verify).
+#[test]
+fn alipay_verify_encrypted_response_with_openssl() {
+    let node = r#"{"code":"10000","msg":"Success","out_trade_no":"T9","total_amount":"0.01"}"#;
+    let aes = "aa4BtZ4tspm2wnXLb1ThQA=="; // alipay-easysdk ClientTest key
+    let key_hex: String = {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD
+            .decode(aes)
+            .unwrap()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let plain = tmp_file("enc-node", node.as_bytes());
+    let out = Command::new("openssl")
+        .args([
+            "enc",
+            "-aes-128-cbc",
+            "-K",
+            &key_hex,
+            "-iv",
+            "00000000000000000000000000000000",
+            "-base64",
+            "-A",
+            "-in",
+            &plain,
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let ct = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let quoted = format!("\"{ct}\"");
+    let sign = openssl_sign(
+        &vector("yansongda-app-private-key-pkcs1.pem"),
+        quoted.as_bytes(),
+    );
+    let raw = format!(r#"{{"alipay_trade_query_response":{quoted},"sign":"{sign}"}}"#);
+    let cert = vector("yansongda-app-public-cert.crt");
+    let out = ok(
+        &[
+            "alipay",
+            "verify-response",
+            "--public-key",
+            &cert,
+            "--aes-key",
+            aes,
+        ],
+        &raw,
+    );
+    assert!(
+        out.starts_with("valid (alipay_trade_query_response)"),
+        "{out}"
+    );
+    assert!(out.contains(r#""out_trade_no": "T9""#), "{out}");
+    // Without the key: bad input (exit 2), naming the encrypted node.
+    let out = run(&["alipay", "verify-response", "--public-key", &cert], &raw);
+    assert_eq!(out.status.code(), Some(2));
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("AES-encrypted"), "{text}");
+    assert!(text.contains("alipay_trade_query_response"), "{text}");
+    // The ciphertext changed: the signature no longer holds (exit 1), nothing decrypted.
+    let tampered = raw.replacen(
+        &ct[..4],
+        if ct.starts_with("AAAA") {
+            "BBBB"
+        } else {
+            "AAAA"
+        },
+        1,
+    );
+    let out = run(
+        &[
+            "alipay",
+            "verify-response",
+            "--public-key",
+            &cert,
+            "--aes-key",
+            aes,
+        ],
+        &tampered,
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
 /// yansongda/pay tests/Cert: the SNs its test config uses.
 #[test]
 fn alipay_cert_sn_vectors() {

@@ -237,6 +237,32 @@ test('Alipay response verify against a node:crypto-signed response', async () =>
   }
 });
 
+test('Alipay encrypted response (encrypt_type=AES): node:crypto ciphertext, signed with its quotes; both backends', async () => {
+  const aesKey = crypto.randomBytes(16).toString('base64');
+  const enc = (t) => { const c = crypto.createCipheriv('aes-128-cbc', Buffer.from(aesKey, 'base64'), Buffer.alloc(16)); return Buffer.concat([c.update(t, 'utf8'), c.final()]).toString('base64'); };
+  const node = '{"code":"10000","msg":"Success","out_trade_no":"加密1","total_amount":"9.90"}';
+  const quoted = JSON.stringify(enc(node));
+  const sign = crypto.createSign('RSA-SHA256').update(quoted).sign(appKey, 'base64');
+  const raw = `{"alipay_trade_query_response":${quoted},"sign":"${sign}"}`;
+  const unquotedSign = crypto.createSign('RSA-SHA256').update(JSON.parse(quoted)).sign(appKey, 'base64');
+  const err = JSON.stringify(enc('{"code":"40004","msg":"Business Failed","sub_code":"ACQ.TRADE_NOT_EXIST","sub_msg":"交易不存在"}'));
+  const errRaw = `{"alipay_trade_query_response":${err},"sign":"${crypto.createSign('RSA-SHA256').update(err).sign(appKey, 'base64')}"}`;
+  for (const b of ['webcrypto', 'wasm']) {
+    edgepay.setBackend(b);
+    try {
+      assert.deepEqual(await edgepay.alipayVerifyResponse(raw, appPub, { method: 'alipay.trade.query', aesKey }), JSON.parse(node), b);
+      // Without the key: a clear error naming the node.
+      await assert.rejects(edgepay.alipayVerifyResponse(raw, appPub), (e) => e.field === 'alipay_trade_query_response' && /AES-encrypted/.test(e.message), b);
+      // Signed without the quotes, or a changed ciphertext: a mismatch, nothing decrypted.
+      await assert.rejects(edgepay.alipayVerifyResponse(raw.replace(sign, unquotedSign), appPub, { aesKey }), (e) => e.code === 'signature_mismatch', b);
+      await assert.rejects(edgepay.alipayVerifyResponse(raw.replace(quoted, JSON.stringify(enc(node.replace('9.90', '0.01')))), appPub, { aesKey }), (e) => e.code === 'signature_mismatch', b);
+      await assert.rejects(edgepay.alipayVerifyResponse(errRaw, appPub, { aesKey }), (e) => e.code === 'upstream_error' && /ACQ.TRADE_NOT_EXIST/.test(e.message), b);
+    } finally {
+      edgepay.setBackend('auto');
+    }
+  }
+});
+
 test('Alipay cert SNs = alipay-sdk getSN (via its certificate-mode config)', async () => {
   await edgepay.init();
   const sdk = new AlipaySdk({ appId: '1', privateKey: appKey, appCertContent: text('yansongda-app-public-cert.crt'), alipayPublicCertContent: text('yansongda-alipay-public-cert.crt'), alipayRootCertContent: text('yansongda-alipay-root-cert.crt') });

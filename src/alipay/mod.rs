@@ -58,7 +58,7 @@ pub use self::notify::{
     check_notify, verify_notify, verify_notify_v2, ExpectedOrder, NOTIFY_FAIL, NOTIFY_SUCCESS,
 };
 pub use self::order_string::{order_string, page_pay_form, page_pay_url, sign_order_string};
-pub use self::response::{verify_response, verify_response_any};
+pub use self::response::{verify_encrypted_response, verify_response, verify_response_any};
 pub use self::sign::{sign, sign_params, string_to_sign, SignType};
 pub use self::time::beijing_timestamp;
 pub use self::v3::{v3_auth_string, verify_v3_response, V3Request};

@@ -142,6 +142,23 @@ impl BizRequest {
         p.insert("biz_content".into(), self.biz_content.clone());
         Ok(p)
     }
+
+    /// [`to_params`](Self::to_params) with content encryption
+    /// (`encrypt_type=AES`, for apps that set an AES key in the Alipay console):
+    /// `biz_content` becomes its AES-128-CBC ciphertext under `aes_key_b64`
+    /// ([`aes_encrypt`](super::aes_encrypt)) and `encrypt_type=AES` is added; sign
+    /// the result as usual (encrypt, then sign). The answer's node then comes
+    /// encrypted too: verify it with
+    /// [`verify_encrypted_response`](super::response::verify_encrypted_response).
+    pub fn to_encrypted_params(&self, common: &CommonParams, aes_key_b64: &str) -> Result<Params> {
+        let mut p = self.to_params(common)?;
+        p.insert(
+            "biz_content".into(),
+            super::aes::aes_encrypt(aes_key_b64, &self.biz_content)?,
+        );
+        p.insert("encrypt_type".into(), "AES".into());
+        Ok(p)
+    }
 }
 
 /// A payment order for APP, page (PC) and wap (H5) pay.

@@ -4,7 +4,12 @@
 //! came over the wire (pitfall 1: never re-serialise). This module scans the
 //! top-level object itself (respecting strings and escapes) to find that raw
 //! text, then checks it, then maps `code != "10000"` to [`Error::Upstream`].
+//! With content encryption (`encrypt_type=AES`) the value is a JSON string of
+//! the AES ciphertext: the signature covers that string as sent (quotes
+//! included), and the node is decrypted after the check
+//! ([`verify_encrypted_response`]).
 
+use super::aes::aes_decrypt;
 use super::sign::SignType;
 use crate::crypto::encoding::b64decode;
 use crate::crypto::Verifier;
@@ -174,7 +179,9 @@ pub fn top_level_members(raw_json: &str) -> Result<Vec<(String, &str)>> {
 pub struct SignedResponse<'a> {
     /// The node's name, e.g. `alipay_trade_query_response` or `error_response`.
     pub node: String,
-    /// The node's raw JSON text: exactly what the signature covers.
+    /// The node's raw JSON text: exactly what the signature covers. For an
+    /// AES-encrypted answer (`encrypt_type=AES` requests) a JSON string,
+    /// quotes included, as the official SDKs verify it.
     pub signed_text: &'a str,
     /// The base64 `sign`, when present.
     pub sign: Option<String>,
@@ -213,8 +220,11 @@ pub fn extract<'a>(raw_json: &'a str, method: Option<&str>) -> Result<SignedResp
             first
         }
     };
-    if !found.1.starts_with('{') {
-        return Err(Error::invalid(found.0.clone(), "must be a JSON object"));
+    if !found.1.starts_with('{') && !found.1.starts_with('"') {
+        return Err(Error::invalid(
+            found.0.clone(),
+            "must be a JSON object (or, AES-encrypted, a JSON string)",
+        ));
     }
     Ok(SignedResponse {
         node: found.0.clone(),
@@ -240,9 +250,33 @@ impl SignedResponse<'_> {
             })
     }
 
-    /// Parses the node and maps `code != "10000"` to [`Error::Upstream`].
+    /// Whether the node is AES-encrypted (a JSON string instead of an object).
+    pub fn is_encrypted(&self) -> bool {
+        self.signed_text.starts_with('"')
+    }
+
+    /// The node's JSON text: decrypted with `aes_key_b64` when it is
+    /// AES-encrypted, as is otherwise (the gateway answers some errors, e.g. a
+    /// bad signature, in clear even to an encrypted request). Verify first.
+    pub fn node_text(&self, aes_key_b64: Option<&str>) -> Result<String> {
+        if !self.is_encrypted() {
+            return Ok(self.signed_text.to_string());
+        }
+        let Some(key) = aes_key_b64 else {
+            return Err(Error::invalid(
+                self.node.clone(),
+                "is AES-encrypted (encrypt_type=AES): decrypt it with the app's AES key",
+            ));
+        };
+        let ciphertext: String = serde_json::from_str(self.signed_text)
+            .map_err(|_| malformed(format!("{}: not a JSON string", self.node)))?;
+        aes_decrypt(key, &ciphertext)
+    }
+
+    /// Parses the node and maps `code != "10000"` to [`Error::Upstream`]. An
+    /// encrypted node is an error here: use [`node_text`](Self::node_text).
     pub fn business_result(&self) -> Result<Value> {
-        business_result(self.signed_text)
+        business_result(&self.node_text(None)?)
     }
 }
 
@@ -263,11 +297,14 @@ pub fn business_result(node_text: &str) -> Result<Value> {
     }
 }
 
-fn verify_extracted(
+/// Checks the signature, then the node (decrypted with `aes_key_b64` when
+/// AES-encrypted) and its `code`; returns the node's JSON text and its value.
+fn verify_extracted_text(
     resp: SignedResponse<'_>,
     verifier: &impl Verifier,
     sign_type: SignType,
-) -> Result<Value> {
+    aes_key_b64: Option<&str>,
+) -> Result<(String, Value)> {
     if resp.sign.is_none() {
         // The gateway leaves some errors (e.g. a bad app_id) unsigned: report the
         // error, but never accept an unsigned success.
@@ -277,7 +314,31 @@ fn verify_extracted(
         return Err(Error::missing("sign"));
     }
     resp.verify(verifier, sign_type)?;
-    resp.business_result()
+    let text = resp.node_text(aes_key_b64)?;
+    let value = business_result(&text)?;
+    Ok((text, value))
+}
+
+fn verify_extracted(
+    resp: SignedResponse<'_>,
+    verifier: &impl Verifier,
+    sign_type: SignType,
+    aes_key_b64: Option<&str>,
+) -> Result<Value> {
+    Ok(verify_extracted_text(resp, verifier, sign_type, aes_key_b64)?.1)
+}
+
+/// The checks of [`verify_response_with`] (and, with `aes_key_b64`, of
+/// [`verify_encrypted_response`]), returning the business node's JSON text
+/// (decrypted) instead of a parsed value: for bindings that hand the text on.
+pub fn verified_node_text(
+    raw_json: &str,
+    method: Option<&str>,
+    verifier: &impl Verifier,
+    sign_type: SignType,
+    aes_key_b64: Option<&str>,
+) -> Result<String> {
+    Ok(verify_extracted_text(extract(raw_json, method)?, verifier, sign_type, aes_key_b64)?.0)
 }
 
 /// Verifies a raw gateway response for `method` (RSA2) and returns its
@@ -286,7 +347,12 @@ fn verify_extracted(
 /// An `error_response` without `sign` yields its [`Error::Upstream`]
 /// unverified; a success without `sign` is an error.
 pub fn verify_response(raw_json: &str, method: &str, verifier: &impl Verifier) -> Result<Value> {
-    verify_extracted(extract(raw_json, Some(method))?, verifier, SignType::Rsa2)
+    verify_extracted(
+        extract(raw_json, Some(method))?,
+        verifier,
+        SignType::Rsa2,
+        None,
+    )
 }
 
 /// As [`verify_response`], without knowing the method: the single
@@ -294,7 +360,10 @@ pub fn verify_response(raw_json: &str, method: &str, verifier: &impl Verifier) -
 pub fn verify_response_any(raw_json: &str, verifier: &impl Verifier) -> Result<(String, Value)> {
     let resp = extract(raw_json, None)?;
     let node = resp.node.clone();
-    Ok((node, verify_extracted(resp, verifier, SignType::Rsa2)?))
+    Ok((
+        node,
+        verify_extracted(resp, verifier, SignType::Rsa2, None)?,
+    ))
 }
 
 /// The general form: `method` optional (as in [`verify_response_any`]) and
@@ -305,7 +374,28 @@ pub fn verify_response_with(
     verifier: &impl Verifier,
     sign_type: SignType,
 ) -> Result<Value> {
-    verify_extracted(extract(raw_json, method)?, verifier, sign_type)
+    verify_extracted(extract(raw_json, method)?, verifier, sign_type, None)
+}
+
+/// Verifies the answer to a request sent with content encryption
+/// ([`BizRequest::to_encrypted_params`](super::request::BizRequest::to_encrypted_params)):
+/// the signature over the node's raw text (for an encrypted node the JSON
+/// string, quotes included), then the node decrypted with `aes_key_b64`
+/// (AES-128-CBC) and its `code` checked. A node in clear (gateway errors) is
+/// accepted as in [`verify_response_with`].
+pub fn verify_encrypted_response(
+    raw_json: &str,
+    method: Option<&str>,
+    verifier: &impl Verifier,
+    sign_type: SignType,
+    aes_key_b64: &str,
+) -> Result<Value> {
+    verify_extracted(
+        extract(raw_json, method)?,
+        verifier,
+        sign_type,
+        Some(aes_key_b64),
+    )
 }
 
 #[cfg(test)]
@@ -342,7 +432,14 @@ mod tests {
             assert!(top_level_members(bad).is_err(), "{bad:?}");
         }
         assert!(extract(r#"{"a_response":{},"b_response":{}}"#, None).is_err());
-        assert!(extract(r#"{"a_response":"x","sign":"s"}"#, None).is_err());
+        assert!(extract(r#"{"a_response":1,"sign":"s"}"#, None).is_err());
+        // A string node is an AES-encrypted answer: found, but not readable without the key.
+        let enc = extract(r#"{"a_response":"x","sign":"s"}"#, None).unwrap();
+        assert!(enc.is_encrypted());
+        assert_eq!(enc.signed_text, "\"x\"");
+        let e = enc.business_result().unwrap_err();
+        assert_eq!(e.field(), Some("a_response"));
+        assert!(e.to_string().contains("AES-encrypted"), "{e}");
         assert_eq!(
             extract(r#"{"x":1}"#, Some("alipay.trade.query"))
                 .unwrap_err()

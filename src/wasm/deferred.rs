@@ -146,22 +146,21 @@ pub fn alipay_notify_check(raw_body: &[u8], v2: bool, reject: bool) -> JsResult<
 }
 
 /// A raw Alipay JSON response, verified by the host; `value` is the business
-/// result node's raw JSON text, or `error` the gateway's business error (thrown
-/// once verified).
+/// result node's JSON text (decrypted with `aes_key`, base64, when
+/// AES-encrypted), or `error` the gateway's business error (thrown once verified).
 #[wasm_bindgen]
 pub fn alipay_response_check(
     raw_json: &str,
     method: Option<String>,
     sign_type: &str,
+    aes_key: Option<String>,
     reject: bool,
 ) -> JsResult<js_sys::Object> {
     let st: alipay::SignType = core(sign_type.parse())?;
     let method = method.as_deref().filter(|m| !m.is_empty());
+    let aes_key = aes_key.as_deref().filter(|k| !k.is_empty());
+    // The node's text (JSON.parse in JS): no JSON value crosses into JS here.
     deferred(reject, |v| {
-        alipay::response::verify_response_with(raw_json, method, v, st)?;
-        // The node's raw text (JSON.parse in JS): no JSON value crosses into JS here.
-        Ok(alipay::response::extract(raw_json, method)?
-            .signed_text
-            .to_string())
+        alipay::response::verified_node_text(raw_json, method, v, st, aes_key)
     })
 }

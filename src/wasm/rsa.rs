@@ -160,24 +160,27 @@ pub fn alipay_verify_notify(raw_body: &[u8], public_key_text: &str, v2: bool) ->
     to_json(&params)
 }
 
-/// Verifies a raw Alipay JSON response; returns the business result node's raw JSON text.
+/// Verifies a raw Alipay JSON response; returns the business result node's
+/// JSON text (decrypted with `aes_key`, base64, when AES-encrypted).
 #[wasm_bindgen]
 pub fn alipay_verify_response(
     raw_json: &str,
     public_key_text: &str,
     method: Option<String>,
     sign_type: &str,
+    aes_key: Option<String>,
 ) -> JsResult<String> {
     let st = alipay_sign_type(sign_type)?;
     let key = public_key(public_key_text)?;
     let method = method.as_deref().filter(|m| !m.is_empty());
-    core(alipay::response::verify_response_with(
-        raw_json, method, &key, st,
-    ))?;
-    // The node's raw text, as the signing module returns it (JSON.parse in JS).
-    Ok(core(alipay::response::extract(raw_json, method))?
-        .signed_text
-        .to_string())
+    // The node's text, as the signing module returns it (JSON.parse in JS).
+    core(alipay::response::verified_node_text(
+        raw_json,
+        method,
+        &key,
+        st,
+        aes_key.as_deref().filter(|k| !k.is_empty()),
+    ))
 }
 
 /// AES-256-GCM decryption of a v3 resource in pure Rust, as UTF-8 text.

@@ -101,3 +101,41 @@ test('v3 platform key rotation: an unknown Wechatpay-Serial triggers one certifi
   const after = await certificateFetches();
   assert.equal(after - before, 1, 'one /v3/certificates fetch for the new serial');
 });
+
+test('Alipay content encryption (ALIPAY_AES_KEY): refund and close go encrypt_type=AES, encrypted answers verified then decrypted', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { startGateway } = await import('./harness.mjs');
+  const dir = mkdtempSync(join(tmpdir(), 'edgepay-gw-aes-'));
+  const gw = await startGateway({ emu: s.emu, receiver: s.receiver, dir, env: { ALIPAY_AES_KEY: s.emu.config.alipay.aes_key } });
+  const counter = async (k) => { const c = (await control(s.emu, 'GET', '/counters')).json; return (c.counters || c)[k] || 0; };
+  try {
+    const before = { enc: await counter('alipay.encrypted_requests'), bad: await counter('alipay.decrypt_errors') };
+    const no = orderNo('E');
+    const c = await api(gw, 'POST', '/v1/orders', { provider: 'alipay', channel: 'app', out_trade_no: no, amount: 700, description: '加密 enc' });
+    assert.equal(c.status, 201, c.text);
+    const pay = await control(s.emu, 'POST', '/alipay/client-pay', { orderStr: c.json.pay_params.order_string, action: 'pay' });
+    await waitNotify(s.emu, pay.json.delivery, 'acknowledged');
+    const r = await api(gw, 'POST', `/v1/orders/${no}/refunds`, { out_refund_no: `R${no}`.slice(0, 32), amount: 300 });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.json.status, 'SUCCESS');
+    const o = await api(gw, 'GET', `/v1/orders/${no}`);
+    assert.equal(o.json.status, 'REFUND');
+    assert.equal(o.json.refunded_amount, 300);
+    // Close of an unpaid order the app registered (cancelled in the cashier): an encrypted success.
+    const no2 = orderNo('E');
+    const c2 = await api(gw, 'POST', '/v1/orders', { provider: 'alipay', channel: 'app', out_trade_no: no2, amount: 5, description: 'x' });
+    assert.equal(c2.status, 201, c2.text);
+    await control(s.emu, 'POST', '/alipay/client-pay', { orderStr: c2.json.pay_params.order_string, action: 'cancel' });
+    const closed = await api(gw, 'POST', `/v1/orders/${no2}/close`);
+    assert.equal(closed.status, 200, closed.text);
+    assert.equal(closed.json.status, 'CLOSED');
+    assert.equal((await control(s.emu, 'GET', `/orders/alipay/${no2}`)).json.state, 'TRADE_CLOSED');
+    assert.equal(await counter('alipay.encrypted_requests') - before.enc, 2, 'refund and close, each encrypted');
+    assert.equal(await counter('alipay.decrypt_errors'), before.bad);
+  } finally {
+    await gw.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,6 +1,6 @@
 // Alipay open platform gateway (/gateway.do): RSA2/RSA request signatures, signed `…_response` JSON.
 import { PaymentError, newAlipayTradeNo, newNotifyId } from './payments.mjs';
-import { alipayTime, canonical, escapeHtml, parseAlipayTime, rsaSign, rsaVerify, send, yuanToFen, fenToYuan } from './util.mjs';
+import { alipayAesDecrypt, alipayAesEncrypt, alipayTime, canonical, escapeHtml, parseAlipayTime, rsaSign, rsaVerify, send, yuanToFen, fenToYuan } from './util.mjs';
 
 const METHODS = new Set([
   'alipay.trade.app.pay', 'alipay.trade.page.pay', 'alipay.trade.wap.pay', 'alipay.trade.query',
@@ -23,9 +23,14 @@ export function alipayRoutes(ctx) {
   const { state } = ctx;
   const cfg = () => ctx.config.alipay;
 
-  /** `{"<node>":<raw node text>,"sign":"…"}` — the sign covers the node text exactly as sent. */
-  function respond(res, method, node, signType = 'RSA2', { unsigned = false } = {}) {
-    const text = JSON.stringify(node);
+  /**
+   * `{"<node>":<raw node text>,"sign":"…"}` — the sign covers the node text exactly as sent. For a
+   * request with encrypt_type=AES the node is the AES ciphertext of that JSON as a JSON string, and
+   * the sign covers that string with its quotes (as the official SDKs verify it).
+   */
+  function respond(res, method, node, signType = 'RSA2', { unsigned = false, encrypted = false } = {}) {
+    const json = JSON.stringify(node);
+    const text = encrypted ? JSON.stringify(alipayAesEncrypt(json, cfg().aes_key)) : json;
     const name = method && METHODS.has(method) ? nodeName(method) : 'error_response';
     let body = `{"${name}":${text}`;
     if (!unsigned) body += `,"sign":"${rsaSign(text, cfg().alipay_private_key, signType === 'RSA' ? 'sha1' : 'sha256')}"`;
@@ -136,15 +141,30 @@ export function alipayRoutes(ctx) {
       return fail(method, argFail('40002', 'isv.invalid-signature',
         `验签出错，建议检查签名字符串或签名私钥与应用公钥是否匹配，网关生成的验签字符串为：${signed}`), signType);
     }
-    let biz = {};
-    if (p.biz_content) {
+    // encrypt_type=AES: biz_content is the AES ciphertext (signed as sent: encrypt, then sign).
+    const encrypted = p.encrypt_type !== undefined;
+    if (encrypted && p.encrypt_type !== 'AES') return fail(method, argFail('40002', 'isv.invalid-encrypt-type', '无效的加密类型'), signType);
+    let bizText = p.biz_content;
+    if (encrypted) state.count('alipay.encrypted_requests');
+    if (encrypted && bizText) {
       try {
-        biz = JSON.parse(p.biz_content);
+        bizText = alipayAesDecrypt(bizText, cfg().aes_key);
       } catch {
+        state.count('alipay.decrypt_errors');
+        return fail(method, argFail('40002', 'isv.decryption-error', '解密出错, 请检查加密密钥'), signType);
+      }
+    }
+    let biz = {};
+    if (bizText) {
+      try {
+        biz = JSON.parse(bizText);
+      } catch {
+        // Garbage from a wrong key can pass the padding check (1 in 256): still a decryption error.
+        if (encrypted) return fail(method, argFail('40002', 'isv.decryption-error', '解密出错, 请检查加密密钥'), signType);
         return fail(method, argFail('40002', 'isv.invalid-parameter', '参数无效: biz_content不是合法的JSON'), signType);
       }
     }
-    return { method, signType, biz };
+    return { method, signType, biz, encrypted };
   }
 
   async function gateway(req, res, body) {
@@ -161,6 +181,7 @@ export function alipayRoutes(ctx) {
     const v = verify(p);
     if (v.error) return respond(res, v.method, v.error, v.signType, { unsigned: v.unsigned });
     const { signType, biz } = v;
+    const enc = { encrypted: v.encrypted };
     if (method === 'alipay.trade.page.pay' || method === 'alipay.trade.wap.pay') {
       const [errNode, o] = createTrade(p, biz, method);
       if (errNode) return send(res, 200, errorPage(errNode), { 'Content-Type': 'text/html; charset=utf-8' });
@@ -168,31 +189,31 @@ export function alipayRoutes(ctx) {
     }
     if (method === 'alipay.trade.app.pay') {
       const [errNode, o] = createTrade(p, biz, method);
-      if (errNode) return respond(res, method, errNode, signType);
-      return respond(res, method, ok({ out_trade_no: o.out_trade_no, trade_no: o.trade_no, total_amount: o.total_amount, seller_id: cfg().seller_id, merchant_order_no: o.out_trade_no }), signType);
+      if (errNode) return respond(res, method, errNode, signType, enc);
+      return respond(res, method, ok({ out_trade_no: o.out_trade_no, trade_no: o.trade_no, total_amount: o.total_amount, seller_id: cfg().seller_id, merchant_order_no: o.out_trade_no }), signType, enc);
     }
     if (!biz.out_trade_no && !biz.trade_no)
-      return respond(res, method, bizFail('ACQ.INVALID_PARAMETER', '参数无效: out_trade_no 和 trade_no 不能同时为空'), signType);
+      return respond(res, method, bizFail('ACQ.INVALID_PARAMETER', '参数无效: out_trade_no 和 trade_no 不能同时为空'), signType, enc);
     const o = tradeOf(biz);
     if (method === 'alipay.trade.query') {
       state.count('alipay.query');
-      if (!o) return respond(res, method, bizFail('ACQ.TRADE_NOT_EXIST', '交易不存在', { buyer_pay_amount: '0.00', invoice_amount: '0.00', out_trade_no: biz.out_trade_no, point_amount: '0.00', receipt_amount: '0.00' }), signType);
-      return respond(res, method, query(o), signType);
+      if (!o) return respond(res, method, bizFail('ACQ.TRADE_NOT_EXIST', '交易不存在', { buyer_pay_amount: '0.00', invoice_amount: '0.00', out_trade_no: biz.out_trade_no, point_amount: '0.00', receipt_amount: '0.00' }), signType, enc);
+      return respond(res, method, query(o), signType, enc);
     }
     if (method === 'alipay.trade.close') {
       state.count('alipay.close');
-      if (!o) return respond(res, method, bizFail('ACQ.TRADE_NOT_EXIST', '交易不存在'), signType);
+      if (!o) return respond(res, method, bizFail('ACQ.TRADE_NOT_EXIST', '交易不存在'), signType, enc);
       try {
         ctx.payments.close('alipay', o.out_trade_no);
       } catch (e) {
         if (!(e instanceof PaymentError)) throw e;
-        return respond(res, method, bizFail(e.code, e.message), signType);
+        return respond(res, method, bizFail(e.code, e.message), signType, enc);
       }
-      return respond(res, method, ok({ trade_no: o.trade_no, out_trade_no: o.out_trade_no }), signType);
+      return respond(res, method, ok({ trade_no: o.trade_no, out_trade_no: o.out_trade_no }), signType, enc);
     }
     if (method === 'alipay.trade.refund') {
-      if (!o) return respond(res, method, bizFail('ACQ.TRADE_NOT_EXIST', '交易不存在'), signType);
-      return respond(res, method, refund(o, biz), signType);
+      if (!o) return respond(res, method, bizFail('ACQ.TRADE_NOT_EXIST', '交易不存在'), signType, enc);
+      return respond(res, method, refund(o, biz), signType, enc);
     }
   }
 

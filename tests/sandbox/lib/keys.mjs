@@ -126,6 +126,8 @@ export function completeConfig(cfg = {}) {
   a.seller_id ??= '2088' + digits(12);
   a.buyer_id ??= '2088' + digits(12);
   a.buyer_logon_id ??= 'sbx***@sandbox.example';
+  // The content-encryption key (console: 接口内容加密方式 → AES): requests with encrypt_type=AES.
+  a.aes_key ??= crypto.randomBytes(16).toString('base64');
   if (!a.app_public_key) {
     const kp = generateRsa();
     a.app_private_key = kp.privateKey; // for test clients only

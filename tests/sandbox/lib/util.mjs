@@ -112,6 +112,18 @@ export function aesGcmDecrypt(ciphertextB64, key32, nonce12, aad = '') {
   return Buffer.concat([d.update(buf.subarray(0, buf.length - 16)), d.final()]).toString('utf8');
 }
 
+/** Alipay content encryption (`encrypt_type=AES`): AES-128-CBC, zero IV, PKCS#7, base64 key and text. */
+export function alipayAesEncrypt(plaintext, keyB64) {
+  const c = crypto.createCipheriv('aes-128-cbc', Buffer.from(keyB64, 'base64'), Buffer.alloc(16));
+  return Buffer.concat([c.update(plaintext, 'utf8'), c.final()]).toString('base64');
+}
+
+/** The inverse of alipayAesEncrypt; throws on a wrong key or corrupted data. */
+export function alipayAesDecrypt(ciphertextB64, keyB64) {
+  const d = crypto.createDecipheriv('aes-128-cbc', Buffer.from(keyB64, 'base64'), Buffer.alloc(16));
+  return Buffer.concat([d.update(Buffer.from(ciphertextB64, 'base64')), d.final()]).toString('utf8');
+}
+
 /** v2 refund notify req_info: AES-256-ECB/PKCS#7, key = lower-hex MD5 of the API key. */
 export function refundReqInfoEncrypt(xml, apiKey) {
   const key = Buffer.from(crypto.createHash('md5').update(apiKey, 'utf8').digest('hex'), 'utf8');

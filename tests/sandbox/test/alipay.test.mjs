@@ -161,3 +161,25 @@ test('same out_trade_no with another amount → ACQ.CONTEXT_INCONSISTENT', async
   void alipaySign;
   void bjTime;
 });
+
+test('content encryption (encrypt_type=AES): encrypted biz_content accepted, the answer node encrypted and signed with its quotes', async () => {
+  const aes = (text) => { const c = crypto.createCipheriv('aes-128-cbc', Buffer.from(A().aes_key, 'base64'), Buffer.alloc(16)); return Buffer.concat([c.update(text, 'utf8'), c.final()]).toString('base64'); };
+  const unaes = (b64) => { const d = crypto.createDecipheriv('aes-128-cbc', Buffer.from(A().aes_key, 'base64'), Buffer.alloc(16)); return Buffer.concat([d.update(Buffer.from(b64, 'base64')), d.final()]).toString('utf8'); };
+  const no = `ENC${Date.now()}`;
+  const r = await alipayCall(emu, 'alipay.trade.query', {}, { encrypt_type: 'AES', biz_content: aes(JSON.stringify({ out_trade_no: no })) });
+  const m = /^\{"alipay_trade_query_response":("[^"]+"),"sign":"([^"]+)"\}$/.exec(r.text);
+  assert.ok(m, r.text);
+  assert.ok(crypto.createVerify('RSA-SHA256').update(m[1]).verify(A().alipay_public_key, m[2], 'base64'), 'signature over the quoted ciphertext');
+  const node = JSON.parse(unaes(JSON.parse(m[1])));
+  assert.deepEqual([node.code, node.sub_code, node.out_trade_no], ['40004', 'ACQ.TRADE_NOT_EXIST', no]);
+  // A biz_content encrypted with another key: refused in clear, nothing created.
+  const other = crypto.randomBytes(16);
+  const c = crypto.createCipheriv('aes-128-cbc', other, Buffer.alloc(16));
+  const wrong = Buffer.concat([c.update(JSON.stringify({ out_trade_no: no, total_amount: '1.00', subject: 'x' })), c.final()]).toString('base64');
+  const bad = await alipayCall(emu, 'alipay.trade.app.pay', {}, { encrypt_type: 'AES', biz_content: wrong });
+  const n = bad.json.alipay_trade_app_pay_response;
+  assert.ok(n && typeof n === 'object', bad.text);
+  assert.deepEqual([n.code, n.sub_code], ['40002', 'isv.decryption-error']);
+  const bogus = await alipayCall(emu, 'alipay.trade.query', { out_trade_no: no }, { encrypt_type: 'DES' });
+  assert.equal(bogus.json.alipay_trade_query_response.sub_code, 'isv.invalid-encrypt-type');
+});
