@@ -139,3 +139,56 @@ test('Alipay content encryption (ALIPAY_AES_KEY): refund and close go encrypt_ty
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('Alipay certificate mode (ALIPAY_APP_CERT, ALIPAY_PUBLIC_CERT, ALIPAY_ROOT_CERT): order, notify and refund; a rotated Alipay certificate is refused', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { startGateway } = await import('./harness.mjs');
+  const { alipayCertSn, alipayRootCertSn } = await import('../sandbox/lib/keys.mjs');
+  const a = s.emu.config.alipay;
+  const certEnv = { ALIPAY_APP_CERT: a.app_cert, ALIPAY_PUBLIC_CERT: a.alipay_cert, ALIPAY_ROOT_CERT: a.root_cert, ALIPAY_PUBLIC_KEY: '' };
+  const counter = async (k) => { const c = (await control(s.emu, 'GET', '/counters')).json; return (c.counters || c)[k] || 0; };
+  const dirs = [];
+  const gateway = async (env) => { const dir = mkdtempSync(join(tmpdir(), 'edgepay-gw-cert-')); dirs.push(dir); return startGateway({ emu: s.emu, receiver: s.receiver, dir, env }); };
+  const gw = await gateway(certEnv);
+  try {
+    const before = await counter('alipay.cert_mode_requests');
+    const no = orderNo('C');
+    const c = await api(gw, 'POST', '/v1/orders', { provider: 'alipay', channel: 'app', out_trade_no: no, amount: 880, description: '证书 cert' });
+    assert.equal(c.status, 201, c.text);
+    const q = new URLSearchParams(c.json.pay_params.order_string);
+    assert.equal(q.get('app_cert_sn'), alipayCertSn(a.app_cert));
+    assert.equal(q.get('alipay_root_cert_sn'), alipayRootCertSn(a.root_cert));
+    const pay = await control(s.emu, 'POST', '/alipay/client-pay', { orderStr: c.json.pay_params.order_string, action: 'pay' });
+    assert.equal(pay.json.resultCode, '9000', JSON.stringify(pay.json));
+    await waitNotify(s.emu, pay.json.delivery, 'acknowledged'); // verified with the key of ALIPAY_PUBLIC_CERT
+    const r = await api(gw, 'POST', `/v1/orders/${no}/refunds`, { out_refund_no: `R${no}`.slice(0, 32), amount: 80 });
+    assert.equal(r.status, 201, r.text);
+    const o = await api(gw, 'GET', `/v1/orders/${no}`);
+    assert.deepEqual([o.json.status, o.json.refunded_amount], ['REFUND', 80]);
+    assert.equal(await counter('alipay.cert_mode_requests') - before, 2, 'the orderString and the refund named the certificates');
+  } finally {
+    await gw.stop();
+  }
+  // Alipay's answers name another certificate than the configured one: refused, the refund not recorded.
+  const { makeAlipayCertChain } = await import('../sandbox/lib/keys.mjs');
+  const stale = makeAlipayCertChain(a).alipay_cert; // same key, another serial: a different SN
+  const gw2 = await gateway({ ...certEnv, ALIPAY_PUBLIC_CERT: stale });
+  try {
+    const no = orderNo('C');
+    const c = await api(gw2, 'POST', '/v1/orders', { provider: 'alipay', channel: 'app', out_trade_no: no, amount: 20, description: 'x' });
+    assert.equal(c.status, 201, c.text);
+    const pay = await control(s.emu, 'POST', '/alipay/client-pay', { orderStr: c.json.pay_params.order_string, action: 'pay' });
+    await waitNotify(s.emu, pay.json.delivery, 'acknowledged');
+    const r = await api(gw2, 'POST', `/v1/orders/${no}/refunds`, { out_refund_no: `R${no}`.slice(0, 32), amount: 20 });
+    assert.equal(r.status, 502, r.text);
+    assert.equal(r.json.error.code, 'upstream_verification_failed');
+    assert.match(r.json.error.message, new RegExp(`certificate SN ${alipayCertSn(a.alipay_cert)}.*ALIPAY_PUBLIC_CERT has SN ${alipayCertSn(stale)}`));
+    const o = await api(gw2, 'GET', `/v1/orders/${no}`);
+    assert.deepEqual([o.json.status, o.json.refunded_amount], ['SUCCESS', 0]);
+  } finally {
+    await gw2.stop();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }
+});

@@ -1,5 +1,6 @@
 // Alipay open platform gateway (/gateway.do): RSA2/RSA request signatures, signed `…_response` JSON.
 import { PaymentError, newAlipayTradeNo, newNotifyId } from './payments.mjs';
+import { alipayCertSn, alipayRootCertSn } from './keys.mjs';
 import { alipayAesDecrypt, alipayAesEncrypt, alipayTime, canonical, escapeHtml, parseAlipayTime, rsaSign, rsaVerify, send, yuanToFen, fenToYuan } from './util.mjs';
 
 const METHODS = new Set([
@@ -28,15 +29,25 @@ export function alipayRoutes(ctx) {
    * request with encrypt_type=AES the node is the AES ciphertext of that JSON as a JSON string, and
    * the sign covers that string with its quotes (as the official SDKs verify it).
    */
-  function respond(res, method, node, signType = 'RSA2', { unsigned = false, encrypted = false } = {}) {
+  function respond(res, method, node, signType = 'RSA2', { unsigned = false, encrypted = false, certMode = false } = {}) {
     const json = JSON.stringify(node);
     const text = encrypted ? JSON.stringify(alipayAesEncrypt(json, cfg().aes_key)) : json;
     const name = method && METHODS.has(method) ? nodeName(method) : 'error_response';
     let body = `{"${name}":${text}`;
+    // Certificate mode: which Alipay certificate signed (the SDKs pick the key by it).
+    if (certMode && !unsigned) body += `,"alipay_cert_sn":"${sns().alipay}"`;
     if (!unsigned) body += `,"sign":"${rsaSign(text, cfg().alipay_private_key, signType === 'RSA' ? 'sha1' : 'sha256')}"`;
     body += '}';
     send(res, 200, body, { 'Content-Type': 'application/json;charset=utf-8' });
   }
+  // The certificate SNs of the configured chain (computed once per certificate text).
+  let snCache;
+  const sns = () => {
+    const a = cfg();
+    if (snCache?.key !== a.app_cert + a.alipay_cert + a.root_cert)
+      snCache = { key: a.app_cert + a.alipay_cert + a.root_cert, app: alipayCertSn(a.app_cert), alipay: alipayCertSn(a.alipay_cert), root: alipayRootCertSn(a.root_cert) };
+    return snCache;
+  };
   const ok = (extra) => ({ code: '10000', msg: 'Success', ...extra });
   const bizFail = (sub, subMsg, extra = {}) => ({ code: '40004', msg: 'Business Failed', sub_code: sub, sub_msg: subMsg, ...extra });
   const argFail = (code, sub, subMsg) => ({ code, msg: code === '40001' ? 'Missing Required Arguments' : 'Invalid Arguments', sub_code: sub, sub_msg: subMsg });
@@ -126,6 +137,14 @@ export function alipayRoutes(ctx) {
     if (!method) return fail(null, argFail('40001', 'isv.missing-method', '缺少方法名参数'), 'RSA2', { unsigned: true });
     if (!METHODS.has(method)) return fail(null, argFail('40002', 'isv.invalid-method', '不存在的方法名'), 'RSA2', { unsigned: true });
     const signType = p.sign_type;
+    // Public-key certificate mode: a request naming certificates must name this app's certificate and
+    // the root bundle's SN (error codes as the real gateway's: alipay-sdk-nodejs-all#56, yansongda/pay#491).
+    const certMode = p.app_cert_sn !== undefined || p.alipay_root_cert_sn !== undefined;
+    if (certMode) {
+      state.count('alipay.cert_mode_requests');
+      if (p.app_cert_sn !== sns().app) return { ...fail(method, argFail('40002', 'isv.app-cert-not-exist', '应用公钥证书不存在'), signType || 'RSA2'), certMode };
+      if (p.alipay_root_cert_sn !== sns().root) return { ...fail(method, argFail('40002', 'isv.invalid-alipay-root-cert-sn', '无效支付宝根证书序列号'), signType || 'RSA2'), certMode };
+    }
     if (!signType) return fail(method, argFail('40001', 'isv.missing-signature-type', '缺少签名类型参数'));
     if (signType !== 'RSA2' && signType !== 'RSA') return fail(method, argFail('40002', 'isv.invalid-signature-type', '无效签名类型'));
     if (!p.sign) return fail(method, argFail('40001', 'isv.missing-signature', '缺少签名参数'), signType);
@@ -164,7 +183,7 @@ export function alipayRoutes(ctx) {
         return fail(method, argFail('40002', 'isv.invalid-parameter', '参数无效: biz_content不是合法的JSON'), signType);
       }
     }
-    return { method, signType, biz, encrypted };
+    return { method, signType, biz, encrypted, certMode };
   }
 
   async function gateway(req, res, body) {
@@ -179,9 +198,9 @@ export function alipayRoutes(ctx) {
     const method = p.method;
     state.count('alipay.gateway');
     const v = verify(p);
-    if (v.error) return respond(res, v.method, v.error, v.signType, { unsigned: v.unsigned });
+    if (v.error) return respond(res, v.method, v.error, v.signType, { unsigned: v.unsigned, certMode: v.certMode });
     const { signType, biz } = v;
-    const enc = { encrypted: v.encrypted };
+    const enc = { encrypted: v.encrypted, certMode: v.certMode };
     if (method === 'alipay.trade.page.pay' || method === 'alipay.trade.wap.pay') {
       const [errNode, o] = createTrade(p, biz, method);
       if (errNode) return send(res, 200, errorPage(errNode), { 'Content-Type': 'text/html; charset=utf-8' });

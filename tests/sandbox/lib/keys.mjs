@@ -77,6 +77,66 @@ export function makePlatformCertificate({ privateKey, publicKey, mchid, notBefor
   return { pem, serial, notBefore: x.validFrom, notAfter: x.validTo };
 }
 
+/**
+ * Alipay public-key certificate mode (公钥证书模式): a test root CA, and certificates it issues for the
+ * Alipay public key (alipayCertPublicKey_RSA2.crt) and the app public key (appCertPublicKey.crt).
+ * Returns PEM { root_cert, alipay_cert, app_cert }; the root key is thrown away.
+ */
+export function makeAlipayCertChain({ app_id, app_public_key, alipay_public_key }) {
+  const root = generateRsa();
+  const rootKey = forge.pki.privateKeyFromPem(crypto.createPrivateKey(root.privateKey).export({ type: 'pkcs1', format: 'pem' }));
+  const rootSubject = [
+    { name: 'countryName', value: 'CN' },
+    { name: 'organizationName', value: 'Ant Financial (sandbox)' },
+    { name: 'organizationalUnitName', value: 'Certification Authority' },
+    { name: 'commonName', value: 'Ant Financial Certification Authority Class 1 R1 (sandbox)' },
+  ];
+  const make = (publicKeyPem, subject, ca, years) => {
+    const cert = forge.pki.createCertificate();
+    cert.serialNumber = randomSerialHex().toLowerCase();
+    cert.publicKey = forge.pki.publicKeyFromPem(publicKeyPem);
+    cert.validity.notBefore = new Date(Date.now() - 60_000);
+    cert.validity.notAfter = new Date(Date.now() + years * 365 * 24 * 3600 * 1000);
+    cert.setSubject(subject);
+    cert.setIssuer(rootSubject);
+    cert.setExtensions(ca
+      ? [{ name: 'basicConstraints', cA: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true }]
+      : [{ name: 'basicConstraints', cA: false }, { name: 'keyUsage', digitalSignature: true, nonRepudiation: true }]);
+    cert.sign(rootKey, forge.md.sha256.create());
+    return forge.pki.certificateToPem(cert);
+  };
+  const leaf = (cn) => [
+    { name: 'countryName', value: 'CN' },
+    { name: 'organizationName', value: 'Alipay sandbox' },
+    { name: 'organizationalUnitName', value: 'Alipay' },
+    { name: 'commonName', value: cn },
+  ];
+  return {
+    root_cert: make(root.publicKey, rootSubject, true, 20),
+    alipay_cert: make(alipay_public_key, leaf(`Alipay public key ${app_id}`), false, 5),
+    app_cert: make(app_public_key, leaf(app_id), false, 5),
+  };
+}
+
+/**
+ * The SN Alipay gives a certificate (app_cert_sn, alipay_cert_sn): MD5 hex of the issuer DN in
+ * reverse order ("CN=…,OU=…,O=…,C=…") followed by the decimal serial number.
+ */
+export function alipayCertSn(pem) {
+  const x = new crypto.X509Certificate(pem);
+  const dn = x.issuer.split('\n').reverse().join(',');
+  return crypto.createHash('md5').update(dn + BigInt('0x' + x.serialNumber).toString(10), 'utf8').digest('hex');
+}
+
+/** alipay_root_cert_sn of a root bundle: the SNs of its RSA-signed certificates, joined by "_". */
+export function alipayRootCertSn(bundle) {
+  const pems = String(bundle).match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) || [];
+  return pems.filter((p) => {
+    // The signature algorithm is not exposed by node:crypto; forge parses RSA-signed certificates only.
+    try { forge.pki.certificateFromPem(p); return true; } catch { return false; }
+  }).map(alipayCertSn).join('_');
+}
+
 export function newPublicKeyId() {
   return `PUB_KEY_ID_01${digits(26)}`;
 }
@@ -147,5 +207,7 @@ export function completeConfig(cfg = {}) {
   if (a.app_private_key) a.app_private_key = priv(a.app_private_key);
   a.alipay_private_key = priv(a.alipay_private_key);
   a.alipay_public_key = pub(a.alipay_public_key);
+  // Certificate mode: requests carrying app_cert_sn are checked against these (see alipay.mjs).
+  if (!a.root_cert || !a.alipay_cert || !a.app_cert) Object.assign(a, makeAlipayCertChain(a));
   return c;
 }

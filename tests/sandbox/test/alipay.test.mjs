@@ -24,7 +24,9 @@ test('the emulator accepts the published RSA2 request vector (yansongda/pay AddP
   const priv = fs.readFileSync(new URL(v.private_key_file, VEC), 'utf8');
   assert.equal(alipaySign(v.params, priv), v.sign, 'independent test client reproduces the vector');
   const pub = crypto.createPublicKey(priv).export({ type: 'spki', format: 'pem' });
-  const vemu = await start({ config: { ...emu.config, alipay: { ...A(), app_id: v.params.app_id, app_public_key: pub, timestamp_window_seconds: 1e10 } } });
+  // The vector is a certificate-mode request: configure yansongda's app and root certificates.
+  const certs = { app_cert: fs.readFileSync(new URL('yansongda-app-public-cert.crt', VEC), 'utf8'), root_cert: fs.readFileSync(new URL('yansongda-alipay-root-cert.crt', VEC), 'utf8') };
+  const vemu = await start({ config: { ...emu.config, alipay: { ...A(), ...certs, app_id: v.params.app_id, app_public_key: pub, timestamp_window_seconds: 1e10 } } });
   try {
     const r = await fetch(`${vemu.url}/gateway.do`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ ...v.params, sign: v.sign }) });
     const node = JSON.parse(await r.text()).alipay_trade_query_response;
@@ -182,4 +184,36 @@ test('content encryption (encrypt_type=AES): encrypted biz_content accepted, the
   assert.deepEqual([n.code, n.sub_code], ['40002', 'isv.decryption-error']);
   const bogus = await alipayCall(emu, 'alipay.trade.query', { out_trade_no: no }, { encrypt_type: 'DES' });
   assert.equal(bogus.json.alipay_trade_query_response.sub_code, 'isv.invalid-encrypt-type');
+});
+
+test('certificate mode: SNs as the SDKs compute them (yansongda vectors), requests checked, answers carry alipay_cert_sn', async () => {
+  const { alipayCertSn, alipayRootCertSn } = await import('../lib/keys.mjs');
+  if (haveVectors) {
+    // yansongda/pay tests/Cert: the SNs its config uses.
+    const v = (f) => fs.readFileSync(new URL(f, VEC), 'utf8');
+    assert.equal(alipayCertSn(v('yansongda-app-public-cert.crt')), 'e90dd23a37c5c7b616e003970817ff82');
+    assert.equal(alipayRootCertSn(v('yansongda-alipay-root-cert.crt')), '687b59193f3f462dd5336e5abf83c5d8_02941eef3187dddf3d3b83462e1dfcf6');
+  }
+  // The configured chain: the app and Alipay certificates are issued by the root and hold the configured keys.
+  const root = new crypto.X509Certificate(A().root_cert);
+  for (const [pem, key] of [[A().app_cert, A().app_public_key], [A().alipay_cert, A().alipay_public_key]]) {
+    const x = new crypto.X509Certificate(pem);
+    assert.ok(x.checkIssued(root) && x.verify(root.publicKey));
+    assert.equal(x.publicKey.export({ type: 'spki', format: 'pem' }), crypto.createPublicKey(key).export({ type: 'spki', format: 'pem' }));
+  }
+  const sn = { app_cert_sn: alipayCertSn(A().app_cert), alipay_root_cert_sn: alipayRootCertSn(A().root_cert) };
+  const no = `CERT${Date.now()}`;
+  const r = await alipayCall(emu, 'alipay.trade.query', { out_trade_no: no }, sn);
+  const m = /^\{"alipay_trade_query_response":(\{.*\}),"alipay_cert_sn":"([0-9a-f]{32})","sign":"([^"]+)"\}$/.exec(r.text);
+  assert.ok(m, r.text);
+  assert.equal(m[2], alipayCertSn(A().alipay_cert));
+  assert.ok(crypto.createVerify('RSA-SHA256').update(m[1]).verify(new crypto.X509Certificate(A().alipay_cert).publicKey, m[3], 'base64'));
+  assert.equal(JSON.parse(m[1]).sub_code, 'ACQ.TRADE_NOT_EXIST');
+  const badApp = await alipayCall(emu, 'alipay.trade.query', { out_trade_no: no }, { ...sn, app_cert_sn: '0'.repeat(32) });
+  assert.deepEqual([badApp.json.alipay_trade_query_response.code, badApp.json.alipay_trade_query_response.sub_code], ['40002', 'isv.app-cert-not-exist']);
+  const badRoot = await alipayCall(emu, 'alipay.trade.query', { out_trade_no: no }, { ...sn, alipay_root_cert_sn: sn.alipay_root_cert_sn.slice(1) });
+  assert.equal(badRoot.json.alipay_trade_query_response.sub_code, 'isv.invalid-alipay-root-cert-sn');
+  // Key mode (no SNs) still works on the same emulator, without alipay_cert_sn.
+  const plain = await alipayCall(emu, 'alipay.trade.query', { out_trade_no: no });
+  assert.ok(!('alipay_cert_sn' in plain.json), plain.text);
 });

@@ -8,7 +8,19 @@ use crate::util::now;
 use crate::webcrypto;
 use edgepay::alipay::{self, request::BizRequest, request::CommonParams, SignType};
 use edgepay::Params;
+use std::cell::RefCell;
 use worker::{Env, Method};
+
+/// The certificate SNs of public-key certificate mode (公钥证书模式).
+#[derive(Clone)]
+pub struct CertSns {
+    /// `app_cert_sn`: of `ALIPAY_APP_CERT`.
+    pub app: String,
+    /// `alipay_root_cert_sn`: of `ALIPAY_ROOT_CERT`.
+    pub root: String,
+    /// The SN of `ALIPAY_PUBLIC_CERT`: answers must name it in `alipay_cert_sn`.
+    pub alipay: String,
+}
 
 /// Alipay settings.
 pub struct Settings {
@@ -18,29 +30,85 @@ pub struct Settings {
     pub seller_id: Option<String>,
     /// App private key (text).
     pub private_key: String,
-    /// Alipay public key (text).
+    /// The Alipay public key (text): `ALIPAY_PUBLIC_KEY`, or in certificate
+    /// mode the Alipay public certificate `ALIPAY_PUBLIC_CERT`.
     pub alipay_public_key: String,
+    /// Certificate mode: set when `ALIPAY_APP_CERT`, `ALIPAY_PUBLIC_CERT` and
+    /// `ALIPAY_ROOT_CERT` are; every request then names the app certificate
+    /// and the root, and answers must be signed with the configured Alipay
+    /// certificate.
+    pub cert: Option<CertSns>,
     /// The content-encryption key (`ALIPAY_AES_KEY`, base64, set in the Alipay
     /// console): gateway calls are then sent with `encrypt_type=AES` and their
     /// answers decrypted after the signature check.
     pub aes_key: Option<String>,
 }
 
-/// From the environment.
+thread_local! {
+    static CERT_SNS: RefCell<Option<(String, CertSns)>> = const { RefCell::new(None) };
+}
+
+/// The SNs of the three certificates (computed once per isolate and configuration).
+fn cert_sns(app: &str, alipay: &str, root: &str) -> ApiResult<CertSns> {
+    let key = format!("{app}\n{alipay}\n{root}");
+    if let Some(sns) = CERT_SNS.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, v)| v.clone())
+    }) {
+        return Ok(sns);
+    }
+    let bad = |name: &str| ApiError::not_configured(&format!("a valid {name} (PEM certificate)"));
+    let sns = CertSns {
+        app: alipay::cert_sn_pem(app).map_err(|_| bad("ALIPAY_APP_CERT"))?,
+        alipay: alipay::cert_sn_pem(alipay).map_err(|_| bad("ALIPAY_PUBLIC_CERT"))?,
+        root: alipay::root_cert_sn(root).map_err(|_| bad("ALIPAY_ROOT_CERT"))?,
+    };
+    CERT_SNS.with(|c| *c.borrow_mut() = Some((key, sns.clone())));
+    Ok(sns)
+}
+
+/// From the environment: certificate mode when any of `ALIPAY_APP_CERT`,
+/// `ALIPAY_PUBLIC_CERT`, `ALIPAY_ROOT_CERT` is set (then all three must be),
+/// else public-key mode with `ALIPAY_PUBLIC_KEY`.
 pub fn settings(env: &Env) -> ApiResult<Settings> {
+    let certs = (
+        config::get(env, "ALIPAY_APP_CERT"),
+        config::get(env, "ALIPAY_PUBLIC_CERT"),
+        config::get(env, "ALIPAY_ROOT_CERT"),
+    );
+    let (alipay_public_key, cert) = match certs {
+        (None, None, None) => (config::require(env, "ALIPAY_PUBLIC_KEY")?, None),
+        (app, alipay_cert, root) => {
+            let app = app.ok_or_else(|| ApiError::not_configured("ALIPAY_APP_CERT"))?;
+            let alipay_cert =
+                alipay_cert.ok_or_else(|| ApiError::not_configured("ALIPAY_PUBLIC_CERT"))?;
+            let root = root.ok_or_else(|| ApiError::not_configured("ALIPAY_ROOT_CERT"))?;
+            let sns = cert_sns(&app, &alipay_cert, &root)?;
+            (alipay_cert, Some(sns))
+        }
+    };
     Ok(Settings {
         app_id: config::require(env, "ALIPAY_APP_ID")?,
         seller_id: config::get(env, "ALIPAY_SELLER_ID"),
         private_key: config::require(env, "ALIPAY_APP_PRIVATE_KEY")?,
-        alipay_public_key: config::require(env, "ALIPAY_PUBLIC_KEY")?,
+        alipay_public_key,
+        cert,
         aes_key: config::get(env, "ALIPAY_AES_KEY"),
     })
 }
 
-/// Common parameters (Beijing timestamp from the Worker clock).
+/// Common parameters (Beijing timestamp from the Worker clock; the
+/// certificate SNs in certificate mode).
 pub fn common(env: &Env, s: &Settings, base: &str) -> ApiResult<CommonParams> {
     let _ = env;
-    Ok(CommonParams::new(s.app_id.clone(), now())?.notify_url(format!("{base}/notify/alipay")))
+    let common =
+        CommonParams::new(s.app_id.clone(), now())?.notify_url(format!("{base}/notify/alipay"));
+    Ok(match &s.cert {
+        Some(sns) => common.cert_mode(sns.app.clone(), sns.root.clone()),
+        None => common,
+    })
 }
 
 /// Signs the parameters (two steps: the core's string, WebCrypto RSA2, the core assembles).
@@ -93,6 +161,20 @@ pub async fn call(
             "unsigned Alipay answer",
         )
     })?;
+    // Certificate mode: the answer names the certificate that signed it. Another
+    // SN means Alipay rotated its certificate: the configured one cannot verify it.
+    if let (Some(sns), Some(got)) = (&s.cert, &signed.alipay_cert_sn) {
+        if *got != sns.alipay {
+            return Err(ApiError::new(
+                502,
+                "upstream_verification_failed",
+                format!(
+                    "Alipay signed with certificate SN {got}, ALIPAY_PUBLIC_CERT has SN {}: download Alipay's current public certificate",
+                    sns.alipay
+                ),
+            ));
+        }
+    }
     let sig = edgepay::crypto::encoding::b64decode("sign", sign)?;
     let ok = webcrypto::rsa_verify_text(
         &s.alipay_public_key,
