@@ -679,17 +679,15 @@ fn alipay_verify_encrypted_response_with_openssl() {
     );
     let raw = format!(r#"{{"alipay_trade_query_response":{quoted},"sign":"{sign}"}}"#);
     let cert = vector("yansongda-app-public-cert.crt");
-    let out = ok(
-        &[
-            "alipay",
-            "verify-response",
-            "--public-key",
-            &cert,
-            "--aes-key",
-            aes,
-        ],
-        &raw,
-    );
+    let with_key = [
+        "alipay",
+        "verify-response",
+        "--public-key",
+        &cert,
+        "--aes-key",
+        aes,
+    ];
+    let out = ok(&with_key, &raw);
     assert!(
         out.starts_with("valid (alipay_trade_query_response)"),
         "{out}"
@@ -712,17 +710,7 @@ fn alipay_verify_encrypted_response_with_openssl() {
         },
         1,
     );
-    let out = run(
-        &[
-            "alipay",
-            "verify-response",
-            "--public-key",
-            &cert,
-            "--aes-key",
-            aes,
-        ],
-        &tampered,
-    );
+    let out = run(&with_key, &tampered);
     assert_eq!(out.status.code(), Some(1));
 }
 

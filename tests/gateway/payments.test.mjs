@@ -4,7 +4,11 @@
 // (HMAC checked by the receiver with node:crypto).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startStack, api, control, waitNotify, orderNo } from './harness.mjs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startStack, startGateway, api, control, waitNotify, orderNo } from './harness.mjs';
+import { alipayCertSn, alipayRootCertSn, makeAlipayCertChain } from '../sandbox/lib/keys.mjs';
 
 let s;
 before(async () => { s = await startStack({ mode: 'cert' }); });
@@ -102,21 +106,35 @@ test('v3 platform key rotation: an unknown Wechatpay-Serial triggers one certifi
   assert.equal(after - before, 1, 'one /v3/certificates fetch for the new serial');
 });
 
+/** An emulator counter. */
+async function counter(k) {
+  const c = (await control(s.emu, 'GET', '/counters')).json;
+  return (c.counters || c)[k] || 0;
+}
+
+/** A second gateway on the same emulator with its own state and extra env; `stop()` removes its state. */
+async function extraGateway(env) {
+  const dir = mkdtempSync(join(tmpdir(), 'edgepay-gw-extra-'));
+  const gw = await startGateway({ emu: s.emu, receiver: s.receiver, dir, env });
+  return { ...gw, stop: async () => { await gw.stop(); rmSync(dir, { recursive: true, force: true }); } };
+}
+
+/** An Alipay APP order through `gw`, paid in the emulator, its notify acknowledged; returns the order and its create answer. */
+async function paidAlipayOrder(gw, prefix, amount, description = 'x') {
+  const no = orderNo(prefix);
+  const c = await api(gw, 'POST', '/v1/orders', { provider: 'alipay', channel: 'app', out_trade_no: no, amount, description });
+  assert.equal(c.status, 201, c.text);
+  const pay = await control(s.emu, 'POST', '/alipay/client-pay', { orderStr: c.json.pay_params.order_string, action: 'pay' });
+  assert.equal(pay.json.resultCode, '9000', JSON.stringify(pay.json));
+  await waitNotify(s.emu, pay.json.delivery, 'acknowledged');
+  return { no, created: c.json };
+}
+
 test('Alipay content encryption (ALIPAY_AES_KEY): refund and close go encrypt_type=AES, encrypted answers verified then decrypted', async () => {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { startGateway } = await import('./harness.mjs');
-  const dir = mkdtempSync(join(tmpdir(), 'edgepay-gw-aes-'));
-  const gw = await startGateway({ emu: s.emu, receiver: s.receiver, dir, env: { ALIPAY_AES_KEY: s.emu.config.alipay.aes_key } });
-  const counter = async (k) => { const c = (await control(s.emu, 'GET', '/counters')).json; return (c.counters || c)[k] || 0; };
+  const gw = await extraGateway({ ALIPAY_AES_KEY: s.emu.config.alipay.aes_key });
   try {
     const before = { enc: await counter('alipay.encrypted_requests'), bad: await counter('alipay.decrypt_errors') };
-    const no = orderNo('E');
-    const c = await api(gw, 'POST', '/v1/orders', { provider: 'alipay', channel: 'app', out_trade_no: no, amount: 700, description: '加密 enc' });
-    assert.equal(c.status, 201, c.text);
-    const pay = await control(s.emu, 'POST', '/alipay/client-pay', { orderStr: c.json.pay_params.order_string, action: 'pay' });
-    await waitNotify(s.emu, pay.json.delivery, 'acknowledged');
+    const { no } = await paidAlipayOrder(gw, 'E', 700, '加密 enc');
     const r = await api(gw, 'POST', `/v1/orders/${no}/refunds`, { out_refund_no: `R${no}`.slice(0, 32), amount: 300 });
     assert.equal(r.status, 201, r.text);
     assert.equal(r.json.status, 'SUCCESS');
@@ -136,33 +154,20 @@ test('Alipay content encryption (ALIPAY_AES_KEY): refund and close go encrypt_ty
     assert.equal(await counter('alipay.decrypt_errors'), before.bad);
   } finally {
     await gw.stop();
-    rmSync(dir, { recursive: true, force: true });
   }
 });
 
 test('Alipay certificate mode (ALIPAY_APP_CERT, ALIPAY_PUBLIC_CERT, ALIPAY_ROOT_CERT): order, notify and refund; a rotated Alipay certificate is refused', async () => {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { startGateway } = await import('./harness.mjs');
-  const { alipayCertSn, alipayRootCertSn } = await import('../sandbox/lib/keys.mjs');
   const a = s.emu.config.alipay;
   const certEnv = { ALIPAY_APP_CERT: a.app_cert, ALIPAY_PUBLIC_CERT: a.alipay_cert, ALIPAY_ROOT_CERT: a.root_cert, ALIPAY_PUBLIC_KEY: '' };
-  const counter = async (k) => { const c = (await control(s.emu, 'GET', '/counters')).json; return (c.counters || c)[k] || 0; };
-  const dirs = [];
-  const gateway = async (env) => { const dir = mkdtempSync(join(tmpdir(), 'edgepay-gw-cert-')); dirs.push(dir); return startGateway({ emu: s.emu, receiver: s.receiver, dir, env }); };
-  const gw = await gateway(certEnv);
+  const gw = await extraGateway(certEnv);
   try {
     const before = await counter('alipay.cert_mode_requests');
-    const no = orderNo('C');
-    const c = await api(gw, 'POST', '/v1/orders', { provider: 'alipay', channel: 'app', out_trade_no: no, amount: 880, description: '证书 cert' });
-    assert.equal(c.status, 201, c.text);
-    const q = new URLSearchParams(c.json.pay_params.order_string);
+    // The notify is verified with the key of ALIPAY_PUBLIC_CERT (ALIPAY_PUBLIC_KEY is empty).
+    const { no, created } = await paidAlipayOrder(gw, 'C', 880, '证书 cert');
+    const q = new URLSearchParams(created.pay_params.order_string);
     assert.equal(q.get('app_cert_sn'), alipayCertSn(a.app_cert));
     assert.equal(q.get('alipay_root_cert_sn'), alipayRootCertSn(a.root_cert));
-    const pay = await control(s.emu, 'POST', '/alipay/client-pay', { orderStr: c.json.pay_params.order_string, action: 'pay' });
-    assert.equal(pay.json.resultCode, '9000', JSON.stringify(pay.json));
-    await waitNotify(s.emu, pay.json.delivery, 'acknowledged'); // verified with the key of ALIPAY_PUBLIC_CERT
     const r = await api(gw, 'POST', `/v1/orders/${no}/refunds`, { out_refund_no: `R${no}`.slice(0, 32), amount: 80 });
     assert.equal(r.status, 201, r.text);
     const o = await api(gw, 'GET', `/v1/orders/${no}`);
@@ -172,15 +177,10 @@ test('Alipay certificate mode (ALIPAY_APP_CERT, ALIPAY_PUBLIC_CERT, ALIPAY_ROOT_
     await gw.stop();
   }
   // Alipay's answers name another certificate than the configured one: refused, the refund not recorded.
-  const { makeAlipayCertChain } = await import('../sandbox/lib/keys.mjs');
   const stale = makeAlipayCertChain(a).alipay_cert; // same key, another serial: a different SN
-  const gw2 = await gateway({ ...certEnv, ALIPAY_PUBLIC_CERT: stale });
+  const gw2 = await extraGateway({ ...certEnv, ALIPAY_PUBLIC_CERT: stale });
   try {
-    const no = orderNo('C');
-    const c = await api(gw2, 'POST', '/v1/orders', { provider: 'alipay', channel: 'app', out_trade_no: no, amount: 20, description: 'x' });
-    assert.equal(c.status, 201, c.text);
-    const pay = await control(s.emu, 'POST', '/alipay/client-pay', { orderStr: c.json.pay_params.order_string, action: 'pay' });
-    await waitNotify(s.emu, pay.json.delivery, 'acknowledged');
+    const { no } = await paidAlipayOrder(gw2, 'C', 20);
     const r = await api(gw2, 'POST', `/v1/orders/${no}/refunds`, { out_refund_no: `R${no}`.slice(0, 32), amount: 20 });
     assert.equal(r.status, 502, r.text);
     assert.equal(r.json.error.code, 'upstream_verification_failed');
@@ -189,6 +189,5 @@ test('Alipay certificate mode (ALIPAY_APP_CERT, ALIPAY_PUBLIC_CERT, ALIPAY_ROOT_
     assert.deepEqual([o.json.status, o.json.refunded_amount], ['SUCCESS', 0]);
   } finally {
     await gw2.stop();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   }
 });
