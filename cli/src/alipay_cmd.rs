@@ -61,6 +61,19 @@ pub enum AlipayCmd {
         #[arg(long)]
         root: bool,
     },
+    /// Whether an Alipay public certificate file (leaf, then intermediates) chains to
+    /// the root bundle now: names, RSA signatures and validity periods.
+    CertVerify {
+        /// The Alipay public certificate file (alipayCertPublicKey_RSA2.crt).
+        #[arg(long)]
+        cert: String,
+        /// The root bundle (alipayRootCert.crt).
+        #[arg(long)]
+        root: String,
+        /// Check at this Unix time instead of now.
+        #[arg(long)]
+        at: Option<i64>,
+    },
     /// AES-128-CBC content encryption of stdin text → base64.
     AesEncrypt {
         /// The AES key, base64 (as shown in the Alipay console).
@@ -211,6 +224,16 @@ pub fn run(cmd: AlipayCmd) -> Result<String, Fail> {
             } else {
                 Ok(alipay::cert_sn_pem(&text)?)
             }
+        }
+        AlipayCmd::CertVerify { cert, root, at } => {
+            let file = read_text_file("--cert", &cert)?;
+            let bundle = read_text_file("--root", &root)?;
+            let now = at.unwrap_or_else(crate::keys::now_secs);
+            let leaf = alipay::verify_cert_chain(&file, &bundle, now)?;
+            Ok(format!(
+                "trusted (alipay_cert_sn {})",
+                alipay::cert_sn(&leaf)
+            ))
         }
         AlipayCmd::AesEncrypt { key } => {
             let text = read_stdin_text()?;

@@ -714,6 +714,129 @@ fn alipay_verify_encrypted_response_with_openssl() {
     assert_eq!(out.status.code(), Some(1));
 }
 
+/// `alipay cert-verify`: a leaf issued by a root made here with openssl is trusted (openssl
+/// agrees); yansongda's sandbox certificate does not chain to the production root bundle.
+#[test]
+fn alipay_cert_verify_against_openssl_made_chain_and_sandbox_vectors() {
+    let dir = std::path::PathBuf::from(tmp_file("chain-marker", b""))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let sh = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    sh(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "cv-root.key",
+        "-out",
+        "cv-root.pem",
+        "-subj",
+        "/C=CN/O=Test/CN=Test Root",
+        "-days",
+        "30",
+        "-sha256",
+    ]);
+    sh(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-keyout",
+        "cv-leaf.key",
+        "-out",
+        "cv-leaf.csr",
+        "-subj",
+        "/C=CN/O=Test/OU=Alipay/CN=Alipay leaf",
+    ]);
+    sh(&[
+        "x509",
+        "-req",
+        "-in",
+        "cv-leaf.csr",
+        "-CA",
+        "cv-root.pem",
+        "-CAkey",
+        "cv-root.key",
+        "-set_serial",
+        "77",
+        "-out",
+        "cv-leaf.pem",
+        "-days",
+        "10",
+        "-sha256",
+    ]);
+    sh(&["verify", "-CAfile", "cv-root.pem", "cv-leaf.pem"]);
+    let path = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let out = ok(
+        &[
+            "alipay",
+            "cert-verify",
+            "--cert",
+            &path("cv-leaf.pem"),
+            "--root",
+            &path("cv-root.pem"),
+        ],
+        "",
+    );
+    let sn = ok(&["alipay", "cert-sn", "--cert", &path("cv-leaf.pem")], "");
+    assert_eq!(out, format!("trusted (alipay_cert_sn {sn})"));
+    // After the leaf's 10 days: bad input (exit 2) naming the validity period.
+    let later = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 20 * 86400)
+        .to_string();
+    let out = run(
+        &[
+            "alipay",
+            "cert-verify",
+            "--cert",
+            &path("cv-leaf.pem"),
+            "--root",
+            &path("cv-root.pem"),
+            "--at",
+            &later,
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    // The sandbox chain's root is not in the production bundle: not trusted (exit 1).
+    let out = run(
+        &[
+            "alipay",
+            "cert-verify",
+            "--cert",
+            &vector("yansongda-alipay-public-cert.crt"),
+            "--root",
+            &vector("yansongda-alipay-root-cert.crt"),
+            "--at",
+            "1690000000",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Ant Financial Certification Authority R1 test"),
+        "{text}"
+    );
+}
+
 /// yansongda/pay tests/Cert: the SNs its test config uses.
 #[test]
 fn alipay_cert_sn_vectors() {

@@ -7,6 +7,7 @@
 //! - [`notify`]: asynchronous notifications (raw form body → verified params, order checks).
 //! - [`response`]: synchronous response verification over the raw `…_response` text.
 //! - [`cert_sn`](mod@cert_sn): certificate-mode serial numbers (`app_cert_sn`, `alipay_root_cert_sn`).
+//! - [`cert_chain`]: whether an Alipay public certificate chains to the root bundle.
 //! - [`aes`]: AES content encryption (`encrypt_type=AES`).
 //! - [`v3`]: the v3 `Authorization` header and response verification.
 //!
@@ -43,6 +44,7 @@
 //! ```
 
 pub mod aes;
+pub mod cert_chain;
 pub mod cert_sn;
 pub mod notify;
 pub mod order_string;
@@ -53,6 +55,7 @@ pub mod time;
 pub mod v3;
 
 pub use self::aes::{aes_decrypt, aes_encrypt};
+pub use self::cert_chain::verify_cert_chain;
 pub use self::cert_sn::{cert_sn, cert_sn_pem, root_cert_sn};
 pub use self::notify::{
     check_notify, verify_notify, verify_notify_v2, ExpectedOrder, NOTIFY_FAIL, NOTIFY_SUCCESS,

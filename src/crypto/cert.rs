@@ -1,5 +1,6 @@
 //! X.509 certificates: just what payment protocols need (serial number,
-//! issuer attributes, signature algorithm, subject public key, validity).
+//! issuer attributes, signature algorithm, subject public key, validity, and
+//! the signed part with its signature, to check who issued a certificate).
 //!
 //! Read element by element ([`super::asn1`]) instead of decoding the whole
 //! certificate into `x509-cert` types: the certificates come from the
@@ -12,6 +13,7 @@
 use super::asn1::{self, Elements, PKCS1_ARC, RSA_ENCRYPTION};
 use super::encoding::pem_blocks;
 use super::keys::PublicKey;
+use super::rsa::{RsaHash, Verifier};
 use crate::error::{Error, Result};
 use der::asn1::{GeneralizedTime, UtcTime};
 use der::{Decode, Tag, TagNumber, Tagged};
@@ -27,6 +29,13 @@ pub struct Certificate {
     spki_der: Vec<u8>,
     /// notBefore and notAfter, each as (tag, contents).
     validity: [(Tag, Vec<u8>); 2],
+    /// The issuer and subject `Name`s, DER contents (compared as bytes).
+    issuer_der: Vec<u8>,
+    subject_der: Vec<u8>,
+    /// `tbsCertificate`, DER: what the issuer signed.
+    tbs_der: Vec<u8>,
+    /// The signature bits (the BIT STRING without its unused-bits byte).
+    signature: Vec<u8>,
 }
 
 fn bad(reason: impl std::fmt::Display) -> Error {
@@ -129,10 +138,15 @@ impl Certificate {
             "Certificate",
             asn1::single(der, Tag::Sequence).and_then(Elements::new),
         )?;
-        let mut tbs = at("tbsCertificate", cert.sequence())?;
+        let tbs_contents = at("tbsCertificate", cert.expect(Tag::Sequence))?;
+        let tbs_der = at("tbsCertificate", asn1::wrap(Tag::Sequence, &[tbs_contents]))?;
+        let mut tbs = at("tbsCertificate", Elements::new(tbs_contents))?;
         let signature_algorithm =
             at("signatureAlgorithm", asn1::algorithm_oid(&mut cert))?.to_vec();
-        at("signatureValue", cert.expect(Tag::BitString))?;
+        let signature = match at("signatureValue", cert.expect(Tag::BitString))? {
+            [0, bits @ ..] => bits.to_vec(),
+            _ => return Err(bad("signatureValue has unused bits")),
+        };
         at("Certificate", cert.end())?;
 
         let version = Tag::ContextSpecific {
@@ -148,7 +162,8 @@ impl Certificate {
         }
         let serial = field.value().to_vec();
         at("signature", asn1::algorithm_oid(&mut tbs))?;
-        let issuer = at("issuer", tbs.expect(Tag::Sequence).and_then(name))?;
+        let issuer_der = at("issuer", tbs.expect(Tag::Sequence))?;
+        let issuer = at("issuer", name(issuer_der))?;
         let mut validity = at("validity", tbs.sequence())?;
         let mut times = Vec::with_capacity(2);
         for what in ["notBefore", "notAfter"] {
@@ -159,7 +174,7 @@ impl Certificate {
             times.push((t.tag(), t.value().to_vec()));
         }
         at("validity", validity.end())?;
-        at("subject", tbs.expect(Tag::Sequence))?;
+        let subject_der = at("subject", tbs.expect(Tag::Sequence))?.to_vec();
         let spki = at("subjectPublicKeyInfo", tbs.expect(Tag::Sequence))?;
         let public_key_algorithm = at(
             "subjectPublicKeyInfo",
@@ -182,6 +197,10 @@ impl Certificate {
             public_key_algorithm,
             spki_der,
             validity: [not_before, not_after],
+            issuer_der: issuer_der.to_vec(),
+            subject_der,
+            tbs_der,
+            signature,
         })
     }
 
@@ -281,6 +300,63 @@ impl Certificate {
     pub fn public_key(&self) -> Result<PublicKey> {
         PublicKey::from_spki_der(&self.rsa_spki_der()?)
             .map_err(|e| Error::invalid_key("certificate", format!("bad RSA subject key: {e}")))
+    }
+
+    /// True when this certificate names `issuer`'s subject as its issuer
+    /// (the two `Name`s compared as DER bytes).
+    pub fn names_issuer(&self, issuer: &Certificate) -> bool {
+        self.issuer_der == issuer.subject_der
+    }
+
+    /// The subject `Name`, DER contents.
+    pub fn subject_der(&self) -> &[u8] {
+        &self.subject_der
+    }
+
+    /// True when the certificate names itself as its issuer (a root).
+    pub fn is_self_issued(&self) -> bool {
+        self.issuer_der == self.subject_der
+    }
+
+    /// What the issuer signed: `(hash, tbsCertificate DER, signature)` of a
+    /// PKCS#1 v1.5 signature with SHA-256 or SHA-1; other algorithms (SM2,
+    /// ECDSA, RSA-PSS, SHA-384/512) are refused.
+    pub fn signed_part(&self) -> Result<(RsaHash, &[u8], &[u8])> {
+        const SHA1_RSA: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x05];
+        const SHA256_RSA: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x0B];
+        let hash = match self.signature_algorithm.as_slice() {
+            SHA256_RSA => RsaHash::Sha256,
+            SHA1_RSA => RsaHash::Sha1,
+            _ => {
+                return Err(Error::invalid_key(
+                    "certificate",
+                    format!(
+                        "signature algorithm {} is not sha256WithRSAEncryption or sha1WithRSAEncryption",
+                        self.signature_algorithm_oid()
+                    ),
+                ))
+            }
+        };
+        Ok((hash, &self.tbs_der, &self.signature))
+    }
+
+    /// Checks that `issuer` issued this certificate: the names match and the
+    /// signature over `tbsCertificate` verifies with `verifier` (the issuer's
+    /// key: [`public_key`](Self::public_key), or a host's RSA). Validity
+    /// periods are the caller's to check.
+    pub fn verify_issued_by(&self, issuer: &Certificate, verifier: &impl Verifier) -> Result<()> {
+        if !self.names_issuer(issuer) {
+            return Err(Error::mismatch(
+                "the certificate's issuer is not the given issuer's subject",
+            ));
+        }
+        let (hash, tbs, signature) = self.signed_part()?;
+        verifier.verify(hash, tbs, signature).map_err(|e| match e {
+            Error::SignatureMismatch { .. } => {
+                Error::mismatch("the issuer's key does not verify the certificate's signature")
+            }
+            other => other,
+        })
     }
 }
 
