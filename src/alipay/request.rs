@@ -295,6 +295,41 @@ fn simple(method: &str, trade: &TradeRef) -> Result<BizRequest> {
     })
 }
 
+/// `alipay.open.app.alipaycert.download`: Alipay's public certificate with
+/// this SN (certificate mode, after Alipay rotated it). The answer's
+/// `alipay_cert_content` is the certificate file in base64
+/// ([`downloaded_cert_pem`]); trust it only once it chains to the root bundle
+/// ([`verify_cert_chain`](super::cert_chain::verify_cert_chain)).
+pub fn alipay_cert_download(alipay_cert_sn: &str) -> Result<BizRequest> {
+    let sn = alipay_cert_sn.trim();
+    if sn.len() != 32 || !sn.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::invalid(
+            "alipay_cert_sn",
+            "must be the 32 hex digits of a certificate SN",
+        ));
+    }
+    let mut biz = Map::new();
+    biz.insert("alipay_cert_sn".into(), Value::String(sn.into()));
+    Ok(BizRequest {
+        method: "alipay.open.app.alipaycert.download".into(),
+        biz_content: Value::Object(biz).to_string(),
+    })
+}
+
+/// The certificate file (PEM text) in a verified
+/// `alipay.open.app.alipaycert.download` answer.
+pub fn downloaded_cert_pem(answer: &Value) -> Result<String> {
+    let b64 = answer
+        .get("alipay_cert_content")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| Error::missing("alipay_cert_content"))?;
+    let bytes = crate::crypto::encoding::b64decode("alipay_cert_content", b64)?;
+    let pem = crate::crypto::encoding::utf8("alipay_cert_content", bytes)?;
+    crate::crypto::Certificate::parse_pem(&pem)?;
+    Ok(pem)
+}
+
 /// `alipay.trade.query`.
 pub fn trade_query(trade: &TradeRef) -> Result<BizRequest> {
     simple("alipay.trade.query", trade)

@@ -5,7 +5,7 @@ import { alipayAesDecrypt, alipayAesEncrypt, alipayTime, canonical, escapeHtml, 
 
 const METHODS = new Set([
   'alipay.trade.app.pay', 'alipay.trade.page.pay', 'alipay.trade.wap.pay', 'alipay.trade.query',
-  'alipay.trade.close', 'alipay.trade.refund',
+  'alipay.trade.close', 'alipay.trade.refund', 'alipay.open.app.alipaycert.download',
 ]);
 const OUT_NO = /^[A-Za-z0-9_\-|*.]{1,64}$/;
 
@@ -210,6 +210,14 @@ export function alipayRoutes(ctx) {
       const [errNode, o] = createTrade(p, biz, method);
       if (errNode) return respond(res, method, errNode, signType, enc);
       return respond(res, method, ok({ out_trade_no: o.out_trade_no, trade_no: o.trade_no, total_amount: o.total_amount, seller_id: cfg().seller_id, merchant_order_no: o.out_trade_no }), signType, enc);
+    }
+    if (method === 'alipay.open.app.alipaycert.download') {
+      // The Alipay public certificate with this SN (current or rotated out), base64 of the PEM file.
+      state.count('alipay.cert_downloads');
+      const a = cfg();
+      const pem = [a.alipay_cert, ...(a.alipay_cert_history || [])].find((c) => alipayCertSn(c) === biz.alipay_cert_sn);
+      if (!pem) return respond(res, method, bizFail('isv.alipay-cert-not-exist', '支付宝公钥证书不存在'), signType, enc);
+      return respond(res, method, ok({ alipay_cert_content: Buffer.from(pem, 'utf8').toString('base64') }), signType, enc);
     }
     if (!biz.out_trade_no && !biz.trade_no)
       return respond(res, method, bizFail('ACQ.INVALID_PARAMETER', '参数无效: out_trade_no 和 trade_no 不能同时为空'), signType, enc);

@@ -1,10 +1,12 @@
 // The control API under /_sandbox/: act as the payer, read the delivery log and counters, inject faults.
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PaymentError, orderView } from './payments.mjs';
 import { cashierPage, nodeName, parseForm, returnParams } from './alipay.mjs';
 import { escapeHtml, readBody, rsaSign, rsaVerify, safeEqual, send, sendJson, wxV2Sign } from './util.mjs';
+import { alipayCertSn, alipayLeafSubject, generateRsa, issueAlipayCert } from './keys.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const BRIDGE_FILE = path.join(HERE, '..', 'bridge.js');
@@ -331,6 +333,24 @@ export function controlRoutes(ctx, { wechatApi, alipay }) {
   on('POST', /^\/_sandbox\/wechat\/v3\/rotate$/, (q, b) => {
     const k = ctx.platform.rotate({ activate: b.activate !== false, retire_old: !!b.retire_old });
     return { serial: k.serial, active: k.active, platform_keys: ctx.platform.publicView() };
+  });
+  // Alipay rotates its public certificate: a new key, a new certificate from the same root with the
+  // same subject; answers and notifies are signed with the new key from now on. The old certificates
+  // stay downloadable (alipay.open.app.alipaycert.download).
+  // `{untrusted_ca: true}`: the new certificate is signed in the root's name by another key (what a
+  // forged download would deliver), for testing that clients refuse it.
+  on('POST', /^\/_sandbox\/alipay\/rotate-cert$/, (q, b) => {
+    const a = ctx.config.alipay;
+    if (!a.root_private_key) throw new HttpError(409, 'NO_ROOT_KEY', 'the configured alipay.root_cert came without alipay.root_private_key');
+    const subject = new crypto.X509Certificate(a.alipay_cert).subject.split('\n').map((kv) => kv.split('=')).find(([k]) => k === 'CN')?.[1];
+    const kp = generateRsa();
+    const issuerKey = b?.untrusted_ca ? generateRsa().privateKey : a.root_private_key;
+    a.alipay_cert_history = [...(a.alipay_cert_history || []), a.alipay_cert];
+    a.alipay_private_key = kp.privateKey;
+    a.alipay_public_key = kp.publicKey;
+    a.alipay_cert = issueAlipayCert({ root_private_key: issuerKey, public_key: kp.publicKey, subject: alipayLeafSubject(subject) });
+    state.changed();
+    return { alipay_cert_sn: alipayCertSn(a.alipay_cert), alipay_cert: a.alipay_cert, alipay_public_key: a.alipay_public_key };
   });
   on('POST', /^\/_sandbox\/wechat\/v3\/activate$/, (q, b) => {
     const k = ctx.platform.activate(b.serial);

@@ -77,44 +77,54 @@ export function makePlatformCertificate({ privateKey, publicKey, mchid, notBefor
   return { pem, serial, notBefore: x.validFrom, notAfter: x.validTo };
 }
 
-/**
- * Alipay public-key certificate mode (公钥证书模式): a test root CA, and certificates it issues for the
- * Alipay public key (alipayCertPublicKey_RSA2.crt) and the app public key (appCertPublicKey.crt).
- * Returns PEM { root_cert, alipay_cert, app_cert }; the root key is thrown away.
- */
-export function makeAlipayCertChain({ app_id, app_public_key, alipay_public_key }) {
-  const root = generateRsa();
-  const rootKey = forge.pki.privateKeyFromPem(crypto.createPrivateKey(root.privateKey).export({ type: 'pkcs1', format: 'pem' }));
-  const rootSubject = [
-    { name: 'countryName', value: 'CN' },
-    { name: 'organizationName', value: 'Ant Financial (sandbox)' },
-    { name: 'organizationalUnitName', value: 'Certification Authority' },
-    { name: 'commonName', value: 'Ant Financial Certification Authority Class 1 R1 (sandbox)' },
-  ];
-  const make = (publicKeyPem, subject, ca, years) => {
-    const cert = forge.pki.createCertificate();
-    cert.serialNumber = randomSerialHex().toLowerCase();
-    cert.publicKey = forge.pki.publicKeyFromPem(publicKeyPem);
-    cert.validity.notBefore = new Date(Date.now() - 60_000);
-    cert.validity.notAfter = new Date(Date.now() + years * 365 * 24 * 3600 * 1000);
-    cert.setSubject(subject);
-    cert.setIssuer(rootSubject);
-    cert.setExtensions(ca
-      ? [{ name: 'basicConstraints', cA: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true }]
-      : [{ name: 'basicConstraints', cA: false }, { name: 'keyUsage', digitalSignature: true, nonRepudiation: true }]);
-    cert.sign(rootKey, forge.md.sha256.create());
-    return forge.pki.certificateToPem(cert);
-  };
-  const leaf = (cn) => [
+const ALIPAY_ROOT_SUBJECT = [
+  { name: 'countryName', value: 'CN' },
+  { name: 'organizationName', value: 'Ant Financial (sandbox)' },
+  { name: 'organizationalUnitName', value: 'Certification Authority' },
+  { name: 'commonName', value: 'Ant Financial Certification Authority Class 1 R1 (sandbox)' },
+];
+
+/** A leaf subject as Alipay's CA writes them (the Alipay certificate keeps it across rotations). */
+export function alipayLeafSubject(cn) {
+  return [
     { name: 'countryName', value: 'CN' },
     { name: 'organizationName', value: 'Alipay sandbox' },
     { name: 'organizationalUnitName', value: 'Alipay' },
     { name: 'commonName', value: cn },
   ];
+}
+
+/** A certificate for `public_key` issued by the test root (`root_private_key`, PEM). */
+export function issueAlipayCert({ root_private_key, public_key, subject, ca = false, years = 5 }) {
+  const rootKey = forge.pki.privateKeyFromPem(crypto.createPrivateKey(root_private_key).export({ type: 'pkcs1', format: 'pem' }));
+  const cert = forge.pki.createCertificate();
+  cert.serialNumber = randomSerialHex().toLowerCase();
+  cert.publicKey = forge.pki.publicKeyFromPem(public_key);
+  cert.validity.notBefore = new Date(Date.now() - 60_000);
+  cert.validity.notAfter = new Date(Date.now() + years * 365 * 24 * 3600 * 1000);
+  cert.setSubject(subject);
+  cert.setIssuer(ALIPAY_ROOT_SUBJECT);
+  cert.setExtensions(ca
+    ? [{ name: 'basicConstraints', cA: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true }]
+    : [{ name: 'basicConstraints', cA: false }, { name: 'keyUsage', digitalSignature: true, nonRepudiation: true }]);
+  cert.sign(rootKey, forge.md.sha256.create());
+  return forge.pki.certificateToPem(cert);
+}
+
+/**
+ * Alipay public-key certificate mode (公钥证书模式): a test root CA, and certificates it issues for the
+ * Alipay public key (alipayCertPublicKey_RSA2.crt) and the app public key (appCertPublicKey.crt).
+ * Returns PEM { root_cert, root_private_key, alipay_cert, app_cert } (the root key issues the next
+ * Alipay certificate when the emulator rotates it).
+ */
+export function makeAlipayCertChain({ app_id, app_public_key, alipay_public_key }) {
+  const root = generateRsa();
+  const issue = (public_key, subject, ca, years) => issueAlipayCert({ root_private_key: root.privateKey, public_key, subject, ca, years });
   return {
-    root_cert: make(root.publicKey, rootSubject, true, 20),
-    alipay_cert: make(alipay_public_key, leaf(`Alipay public key ${app_id}`), false, 5),
-    app_cert: make(app_public_key, leaf(app_id), false, 5),
+    root_cert: issue(root.publicKey, ALIPAY_ROOT_SUBJECT, true, 20),
+    root_private_key: root.privateKey,
+    alipay_cert: issue(alipay_public_key, alipayLeafSubject(`Alipay public key ${app_id}`), false, 5),
+    app_cert: issue(app_public_key, alipayLeafSubject(app_id), false, 5),
   };
 }
 

@@ -6,9 +6,11 @@ use crate::error::{ApiError, ApiResult};
 use crate::http;
 use crate::util::now;
 use crate::webcrypto;
-use edgepay::alipay::{self, request::BizRequest, request::CommonParams, SignType};
+use edgepay::alipay::response::SignedResponse;
+use edgepay::alipay::{self, cert_chain, request::BizRequest, request::CommonParams, SignType};
+use edgepay::crypto::Certificate;
 use edgepay::Params;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use worker::{Env, Method};
 
 /// The certificate SNs of public-key certificate mode (公钥证书模式).
@@ -120,16 +122,9 @@ pub async fn sign(s: &Settings, params: Params) -> ApiResult<Params> {
     Ok(alipay::sign::assemble_signed(params, &sig)?)
 }
 
-/// Calls the gateway with a business request and returns the verified
-/// business result (the `…_response` node); business errors become upstream
-/// errors. With an AES key the request goes encrypted and the answer's node is
-/// decrypted after its signature (over the ciphertext as sent) holds.
-pub async fn call(
-    env: &Env,
-    s: &Settings,
-    base: &str,
-    req: &BizRequest,
-) -> ApiResult<serde_json::Value> {
+/// Sends a business request (signed; encrypted with an AES key) to the gateway;
+/// returns the raw answer text.
+async fn send_request(env: &Env, s: &Settings, base: &str, req: &BizRequest) -> ApiResult<String> {
     let common = common(env, s, base)?;
     let params = match &s.aes_key {
         Some(key) => req.to_encrypted_params(&common, key)?,
@@ -151,33 +146,23 @@ pub async fn call(
         http::timeout_ms(env),
     )
     .await?;
-    let raw =
-        String::from_utf8(a.body).map_err(|_| ApiError::upstream("Alipay answered non-UTF-8"))?;
-    let signed = alipay::response::extract(&raw, Some(&req.method))?;
-    let sign = signed.sign.as_deref().ok_or_else(|| {
-        ApiError::new(
-            502,
-            "upstream_verification_failed",
-            "unsigned Alipay answer",
-        )
-    })?;
-    // Certificate mode: the answer names the certificate that signed it. Another
-    // SN means Alipay rotated its certificate: the configured one cannot verify it.
-    if let (Some(sns), Some(got)) = (&s.cert, &signed.alipay_cert_sn) {
-        if *got != sns.alipay {
-            return Err(ApiError::new(
-                502,
-                "upstream_verification_failed",
-                format!(
-                    "Alipay signed with certificate SN {got}, ALIPAY_PUBLIC_CERT has SN {}: download Alipay's current public certificate",
-                    sns.alipay
-                ),
-            ));
-        }
-    }
+    String::from_utf8(a.body).map_err(|_| ApiError::upstream("Alipay answered non-UTF-8"))
+}
+
+fn verification_failed(message: impl Into<String>) -> ApiError {
+    ApiError::new(502, "upstream_verification_failed", message)
+}
+
+/// Checks an answer's signature over its raw node text with `key_text` (a
+/// public key or a certificate, PEM).
+async fn verify_answer(signed: &SignedResponse<'_>, key_text: &str) -> ApiResult<()> {
+    let sign = signed
+        .sign
+        .as_deref()
+        .ok_or_else(|| verification_failed("unsigned Alipay answer"))?;
     let sig = edgepay::crypto::encoding::b64decode("sign", sign)?;
     let ok = webcrypto::rsa_verify_text(
-        &s.alipay_public_key,
+        key_text,
         SignType::Rsa2.hash(),
         signed.signed_text.as_bytes(),
         &sig,
@@ -185,13 +170,128 @@ pub async fn call(
     .await
     .map_err(ApiError::internal)?;
     if !ok {
-        return Err(ApiError::new(
-            502,
-            "upstream_verification_failed",
+        return Err(verification_failed(
             "Alipay answer signature does not verify",
         ));
     }
+    Ok(())
+}
+
+/// Calls the gateway with a business request and returns the verified
+/// business result (the `…_response` node); business errors become upstream
+/// errors. With an AES key the request goes encrypted and the answer's node is
+/// decrypted after its signature (over the ciphertext as sent) holds. In
+/// certificate mode an answer signed with another Alipay certificate than the
+/// configured one (Alipay rotated it) is verified with that certificate once it
+/// is downloaded and trusted ([`rotated_certificate`]).
+pub async fn call(
+    env: &Env,
+    s: &Settings,
+    base: &str,
+    req: &BizRequest,
+) -> ApiResult<serde_json::Value> {
+    let raw = send_request(env, s, base, req).await?;
+    let signed = alipay::response::extract(&raw, Some(&req.method))?;
+    let key = match (&s.cert, &signed.alipay_cert_sn) {
+        (Some(sns), Some(got)) if *got != sns.alipay => {
+            rotated_certificate(env, s, base, got).await?
+        }
+        _ => s.alipay_public_key.clone(),
+    };
+    verify_answer(&signed, &key).await?;
     Ok(alipay::response::business_result(
         &signed.node_text(s.aes_key.as_deref())?,
     )?)
+}
+
+const KV_CERT: &str = "alipay:cert:";
+const KV_LATEST_CERT: &str = "alipay:cert:latest";
+
+thread_local! {
+    static LAST_CERT_DOWNLOAD: Cell<i64> = const { Cell::new(0) };
+}
+
+/// Alipay's public certificate with SN `sn` after a rotation: from KV, or
+/// downloaded (`alipay.open.app.alipaycert.download`, at most once per
+/// `ALIPAY_CERT_REFRESH_MIN_SECONDS`, default 60, per isolate) and trusted only
+/// when it chains to `ALIPAY_ROOT_CERT`, has that SN, keeps the subject of
+/// `ALIPAY_PUBLIC_CERT` (a merchant's app certificate from the same CA does
+/// not) and signed the download answer itself. Kept in KV (also as the latest,
+/// for notifies).
+async fn rotated_certificate(env: &Env, s: &Settings, base: &str, sn: &str) -> ApiResult<String> {
+    let kv = env.kv("CACHE").ok();
+    if let Some(kv) = &kv {
+        if let Ok(Some(pem)) = kv.get(&format!("{KV_CERT}{sn}")).text().await {
+            return Ok(pem);
+        }
+    }
+    let configured_sn = s
+        .cert
+        .as_ref()
+        .map(|c| c.alipay.clone())
+        .unwrap_or_default();
+    let min = config::get_i64(env, "ALIPAY_CERT_REFRESH_MIN_SECONDS", 60);
+    if now() - LAST_CERT_DOWNLOAD.with(Cell::get) < min {
+        return Err(verification_failed(format!(
+            "Alipay signed with certificate SN {sn}, ALIPAY_PUBLIC_CERT has SN {configured_sn}; the last download of a new certificate was less than {min} s ago"
+        )));
+    }
+    LAST_CERT_DOWNLOAD.with(|t| t.set(now()));
+    let untrusted = |why: String| {
+        verification_failed(format!(
+            "Alipay signed with certificate SN {sn}, ALIPAY_PUBLIC_CERT has SN {configured_sn}; the downloaded certificate is not trusted: {why}"
+        ))
+    };
+    let root = config::require(env, "ALIPAY_ROOT_CERT")?;
+    let req = alipay::request::alipay_cert_download(sn)?;
+    let raw = send_request(env, s, base, &req).await?;
+    let signed = alipay::response::extract(&raw, Some(&req.method))?;
+    // Read before it is verified: nothing is trusted until the checks below pass.
+    let node = alipay::response::business_result(&signed.node_text(s.aes_key.as_deref())?)?;
+    let pem = alipay::request::downloaded_cert_pem(&node)?;
+    let leaf =
+        cert_chain::verify_cert_chain(&pem, &root, now()).map_err(|e| untrusted(e.to_string()))?;
+    if alipay::cert_sn(&leaf) != sn {
+        return Err(untrusted(format!("its SN is {}", alipay::cert_sn(&leaf))));
+    }
+    let configured = Certificate::parse_pem(&s.alipay_public_key)?;
+    if !cert_chain::same_subject(&configured, &leaf) {
+        return Err(untrusted(
+            "its subject is not ALIPAY_PUBLIC_CERT's".to_string(),
+        ));
+    }
+    if signed.alipay_cert_sn.as_deref() != Some(sn) {
+        return Err(untrusted(
+            "the download answer is not signed with it".to_string(),
+        ));
+    }
+    verify_answer(&signed, &pem).await?;
+    if let Some(kv) = &kv {
+        for key in [format!("{KV_CERT}{sn}"), KV_LATEST_CERT.to_string()] {
+            if let Ok(put) = kv.put(&key, pem.clone()) {
+                let _ = put.expiration_ttl(30 * 86400).execute().await;
+            }
+        }
+    }
+    crate::log::info(
+        "alipay_certificate_rotated",
+        &[("from", configured_sn), ("to", sn.to_string())],
+    );
+    Ok(pem)
+}
+
+/// The keys an Alipay notify may be signed with: the configured one, and in
+/// certificate mode the latest trusted rotated certificate.
+pub async fn notify_keys(env: &Env, s: &Settings) -> Vec<String> {
+    let mut keys = vec![s.alipay_public_key.clone()];
+    if s.cert.is_some() {
+        if let Ok(kv) = env.kv("CACHE") {
+            if let Ok(Some(pem)) = kv.get(KV_LATEST_CERT).text().await {
+                if pem != s.alipay_public_key {
+                    keys.push(pem);
+                }
+            }
+        }
+    }
+    keys
 }

@@ -431,14 +431,16 @@ pub async fn alipay(env: &Env, body: &[u8]) -> Reply {
         let s = crate::services::alipay::settings(env)?;
         let params = anotify::parse_form(body)?;
         let m = anotify::notify_message(&params, NotifyCheck::V1)?;
-        let ok = webcrypto::rsa_verify_text(
-            &s.alipay_public_key,
-            m.hash,
-            m.message.as_bytes(),
-            &m.signature,
-        )
-        .await
-        .map_err(|e| refuse("internal", e))?;
+        // Certificate mode: after Alipay rotated its certificate, the latest trusted one too.
+        let mut ok = false;
+        for key in crate::services::alipay::notify_keys(env, &s).await {
+            ok = webcrypto::rsa_verify_text(&key, m.hash, m.message.as_bytes(), &m.signature)
+                .await
+                .map_err(|e| refuse("internal", e))?;
+            if ok {
+                break;
+            }
+        }
         if !ok {
             return Err(refuse(
                 "signature_mismatch",
