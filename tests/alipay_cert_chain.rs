@@ -315,3 +315,41 @@ fn yansongda_sandbox_certificate_chains_to_its_intermediate_not_to_the_productio
         "{e}"
     );
 }
+
+/// The download request and its answer's certificate (Java SDK
+/// `AlipayOpenAppAlipaycertDownloadResponse.alipayCertContent`: the file in base64).
+#[test]
+fn certificate_download_request_and_answer() {
+    let req = alipay::request::alipay_cert_download("6f1e366a31d9575cd546914add04f4af").unwrap();
+    assert_eq!(req.method, "alipay.open.app.alipaycert.download");
+    assert_eq!(
+        req.biz_content,
+        r#"{"alipay_cert_sn":"6f1e366a31d9575cd546914add04f4af"}"#
+    );
+    for bad in ["", "6f1e366a", "6f1e366a31d9575cd546914add04f4ag"] {
+        let e = alipay::request::alipay_cert_download(bad).unwrap_err();
+        assert_eq!(e.field(), Some("alipay_cert_sn"), "{bad:?}");
+    }
+    let pem = vector_text("yansongda-alipay-public-cert.crt");
+    let answer = serde_json::json!({
+        "code": "10000", "msg": "Success",
+        "alipay_cert_content": edgepay::crypto::encoding::b64encode(pem.as_bytes()),
+    });
+    let got = alipay::request::downloaded_cert_pem(&answer).unwrap();
+    assert_eq!(got, pem);
+    assert_eq!(
+        alipay::cert_sn_pem(&got).unwrap(),
+        "6f1e366a31d9575cd546914add04f4af"
+    );
+    let e =
+        alipay::request::downloaded_cert_pem(&serde_json::json!({"code": "10000"})).unwrap_err();
+    assert_eq!(
+        (e.code(), e.field()),
+        ("missing_field", Some("alipay_cert_content"))
+    );
+    let e = alipay::request::downloaded_cert_pem(
+        &serde_json::json!({"alipay_cert_content": "bm90IGEgY2VydA=="}),
+    )
+    .unwrap_err();
+    assert_eq!(e.field(), Some("certificate"));
+}
