@@ -280,18 +280,17 @@ async fn rotated_certificate(env: &Env, s: &Settings, base: &str, sn: &str) -> A
     Ok(pem)
 }
 
-/// The keys an Alipay notify may be signed with: the configured one, and in
-/// certificate mode the latest trusted rotated certificate.
-pub async fn notify_keys(env: &Env, s: &Settings) -> Vec<String> {
-    let mut keys = vec![s.alipay_public_key.clone()];
-    if s.cert.is_some() {
-        if let Ok(kv) = env.kv("CACHE") {
-            if let Ok(Some(pem)) = kv.get(KV_LATEST_CERT).text().await {
-                if pem != s.alipay_public_key {
-                    keys.push(pem);
-                }
-            }
-        }
-    }
-    keys
+/// Certificate mode: the latest rotated Alipay certificate trusted by
+/// [`rotated_certificate`], when it differs from `ALIPAY_PUBLIC_CERT` (a notify
+/// that the configured certificate does not verify may be signed with it).
+pub async fn latest_rotated_certificate(env: &Env, s: &Settings) -> Option<String> {
+    s.cert.as_ref()?;
+    let pem = env
+        .kv("CACHE")
+        .ok()?
+        .get(KV_LATEST_CERT)
+        .text()
+        .await
+        .ok()??;
+    (pem != s.alipay_public_key).then_some(pem)
 }

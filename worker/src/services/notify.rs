@@ -431,14 +431,18 @@ pub async fn alipay(env: &Env, body: &[u8]) -> Reply {
         let s = crate::services::alipay::settings(env)?;
         let params = anotify::parse_form(body)?;
         let m = anotify::notify_message(&params, NotifyCheck::V1)?;
-        // Certificate mode: after Alipay rotated its certificate, the latest trusted one too.
-        let mut ok = false;
-        for key in crate::services::alipay::notify_keys(env, &s).await {
-            ok = webcrypto::rsa_verify_text(&key, m.hash, m.message.as_bytes(), &m.signature)
+        let m = &m;
+        let verify = |key: String| async move {
+            webcrypto::rsa_verify_text(&key, m.hash, m.message.as_bytes(), &m.signature)
                 .await
-                .map_err(|e| refuse("internal", e))?;
-            if ok {
-                break;
+                .map_err(|e| refuse("internal", e))
+        };
+        let mut ok = verify(s.alipay_public_key.clone()).await?;
+        if !ok {
+            // Certificate mode: after Alipay rotated its certificate, the latest trusted one.
+            if let Some(latest) = crate::services::alipay::latest_rotated_certificate(env, &s).await
+            {
+                ok = verify(latest).await?;
             }
         }
         if !ok {
