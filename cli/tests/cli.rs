@@ -781,18 +781,10 @@ fn alipay_cert_verify_against_openssl_made_chain_and_sandbox_vectors() {
     ]);
     sh(&["verify", "-CAfile", "cv-root.pem", "cv-leaf.pem"]);
     let path = |f: &str| dir.join(f).to_string_lossy().into_owned();
-    let out = ok(
-        &[
-            "alipay",
-            "cert-verify",
-            "--cert",
-            &path("cv-leaf.pem"),
-            "--root",
-            &path("cv-root.pem"),
-        ],
-        "",
-    );
-    let sn = ok(&["alipay", "cert-sn", "--cert", &path("cv-leaf.pem")], "");
+    let (leaf, root) = (path("cv-leaf.pem"), path("cv-root.pem"));
+    let verify = ["alipay", "cert-verify", "--cert", &leaf, "--root", &root];
+    let out = ok(&verify, "");
+    let sn = ok(&["alipay", "cert-sn", "--cert", &leaf], "");
     assert_eq!(out, format!("trusted (alipay_cert_sn {sn})"));
     // After the leaf's 10 days: bad input (exit 2) naming the validity period.
     let later = (std::time::SystemTime::now()
@@ -801,19 +793,7 @@ fn alipay_cert_verify_against_openssl_made_chain_and_sandbox_vectors() {
         .as_secs()
         + 20 * 86400)
         .to_string();
-    let out = run(
-        &[
-            "alipay",
-            "cert-verify",
-            "--cert",
-            &path("cv-leaf.pem"),
-            "--root",
-            &path("cv-root.pem"),
-            "--at",
-            &later,
-        ],
-        "",
-    );
+    let out = run(&[&verify[..], &["--at", &later]].concat(), "");
     assert_eq!(out.status.code(), Some(2));
     // The sandbox chain's root is not in the production bundle: not trusted (exit 1).
     let out = run(
