@@ -1,5 +1,7 @@
 //! Alipay: request signing (RSA2 through WebCrypto, two-step with the core),
-//! gateway calls with response verification over the raw `…_response` text.
+//! gateway calls with response verification over the raw `…_response` text,
+//! content encryption (`ALIPAY_AES_KEY`), and certificate mode with the
+//! download of a rotated Alipay certificate.
 
 use crate::config::{self, Upstreams};
 use crate::error::{ApiError, ApiResult};
@@ -37,8 +39,8 @@ pub struct Settings {
     pub alipay_public_key: String,
     /// Certificate mode: set when `ALIPAY_APP_CERT`, `ALIPAY_PUBLIC_CERT` and
     /// `ALIPAY_ROOT_CERT` are; every request then names the app certificate
-    /// and the root, and answers must be signed with the configured Alipay
-    /// certificate.
+    /// and the root, and answers are verified with the configured Alipay
+    /// certificate, or after a rotation with the trusted download.
     pub cert: Option<CertSns>,
     /// The content-encryption key (`ALIPAY_AES_KEY`, base64, set in the Alipay
     /// console): gateway calls are then sent with `encrypt_type=AES` and their
